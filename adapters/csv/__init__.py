@@ -1,0 +1,1 @@
+"""The CSV spreadsheet layout: one row per person, family grouped by ``case_id``."""

@@ -1,0 +1,1 @@
+"""Printable HTML summaries of referral packets, in the receiver's language."""

@@ -1,0 +1,1 @@
+"""refhub case summary JSON: the hub's own format, with a published JSON Schema."""

@@ -1,0 +1,1 @@
+"""refhub benchmarks: `python -m bench` (see bench/README.md)."""

@@ -1,0 +1,1 @@
+"""refhub consent package."""

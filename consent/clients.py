@@ -1,0 +1,234 @@
+"""Clients (data subjects): registration, encrypted identity, agency identifiers, links.
+
+Only this module and `consent.service` write the consent tables; reads start from
+`consent.scope.visible_client_ids`. Identity is decrypted only for callers that may see it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from adapters import DataCategory
+from consent import decision, vault
+from consent.errors import ConsentInvalid, ConsentNotFound, ConsentNotPermitted
+from consent.models import Client, ClientIdentifier, ClientLink, LinkKind
+from consent.schemas import IdentifierIn, IdentityIn, LinkCreate
+from consent.scope import visible_client_ids
+from kernel import audit
+from kernel.audit import Outcome
+from kernel.caller import Caller, CallerKind, Role
+from kernel.db import new_id, utcnow
+from kernel.settings import get_settings
+
+__all__ = [
+    "add_link",
+    "get_client",
+    "guardians_of",
+    "identifiers_of",
+    "identity_of",
+    "readable_identity",
+    "refuse",
+    "register_client",
+    "require_acting",
+    "subject_of",
+]
+
+_ACTING_ROLES = (Role.CASE_WORKER, Role.SUPERVISOR, Role.ORG_ADMIN)
+
+
+def subject_of(client_id: uuid.UUID | str) -> str:
+    return f"Patient/{client_id}"
+
+
+def require_acting(session: Session, caller: Caller, action: str, subject: str | None) -> None:
+    """Staff with a case role, or a system client (whose scopes the route checked)."""
+    if caller.kind is CallerKind.CLIENT or caller.has_role(*_ACTING_ROLES):
+        return
+    audit.record(
+        session,
+        actor=caller.actor,
+        action=action,
+        outcome=Outcome.DENIED,
+        organisation=str(caller.organisation_id),
+        subject=subject,
+        detail={"refused": "role"},
+    )
+    raise ConsentNotPermitted("Your role does not allow working with client consents.")
+
+
+def refuse(
+    session: Session, caller: Caller, action: str, subject: str | None, code: str, message: str
+) -> ConsentInvalid:
+    audit.record(
+        session,
+        actor=caller.actor,
+        action=action,
+        outcome=Outcome.DENIED,
+        organisation=str(caller.organisation_id),
+        subject=subject,
+        detail={"refused": code},
+    )
+    return ConsentInvalid(message)
+
+
+def register_client(
+    session: Session,
+    caller: Caller,
+    *,
+    identity: IdentityIn,
+    identifiers: Sequence[IdentifierIn] = (),
+) -> Client:
+    """Register a data subject for the caller's organisation; identity encrypted at rest."""
+    require_acting(session, caller, "client.register", None)
+    kek = vault.load_kek(get_settings().kek_path)
+    client_id = new_id()
+    wrapped, sealed = vault.encrypt_identity(kek, client_id, identity.model_dump(mode="json"))
+    client = Client(
+        id=client_id,
+        registered_by_org_id=caller.organisation_id,
+        kek_id=kek.id,
+        wrapped_key=wrapped,
+        identity_ciphertext=sealed,
+    )
+    session.add(client)
+    session.flush()
+    for item in identifiers:
+        session.add(
+            ClientIdentifier(
+                client_id=client_id,
+                organisation_id=caller.organisation_id,
+                system=item.system,
+                value=item.value,
+            )
+        )
+    session.flush()
+    audit.record(
+        session,
+        actor=caller.actor,
+        action="client.register",
+        organisation=str(caller.organisation_id),
+        subject=subject_of(client_id),
+        detail={"identifiers": len(identifiers)},
+    )
+    return client
+
+
+def get_client(session: Session, caller: Caller, *, client_id: uuid.UUID) -> Client:
+    """The client if the caller's organisation may see it.
+
+    Raises:
+        ConsentNotFound: no such client, or not visible (audited either way).
+    """
+    client = session.scalars(
+        select(Client).where(
+            Client.id == client_id, Client.id.in_(visible_client_ids(caller, utcnow()))
+        )
+    ).first()
+    if client is None:
+        audit.record(
+            session,
+            actor=caller.actor,
+            action="client.read",
+            outcome=Outcome.DENIED,
+            organisation=str(caller.organisation_id),
+            subject=subject_of(client_id),
+        )
+        raise ConsentNotFound("No such client.")
+    return client
+
+
+def identity_of(client: Client) -> dict[str, Any]:
+    """The decrypted identity (name, birth_date, preferred_language, contact)."""
+    kek = vault.load_kek(get_settings().kek_path)
+    return vault.decrypt_identity(kek, client.id, client.wrapped_key, client.identity_ciphertext)
+
+
+def identifiers_of(session: Session, client_id: uuid.UUID) -> list[ClientIdentifier]:
+    return list(
+        session.scalars(
+            select(ClientIdentifier)
+            .where(ClientIdentifier.client_id == client_id)
+            .order_by(ClientIdentifier.created_at)
+        )
+    )
+
+
+def add_link(
+    session: Session, caller: Caller, *, client_id: uuid.UUID, link: LinkCreate
+) -> ClientLink:
+    """Link a family member or a guardian; both clients must be visible to the caller."""
+    require_acting(session, caller, "client.link", subject_of(client_id))
+    get_client(session, caller, client_id=client_id)
+    get_client(session, caller, client_id=link.related_id)
+    if link.related_id == client_id:
+        raise refuse(
+            session,
+            caller,
+            "client.link",
+            subject_of(client_id),
+            "self-link",
+            "A client cannot be linked to themselves.",
+        )
+    row = ClientLink(
+        client_id=client_id,
+        related_id=link.related_id,
+        kind=link.kind.value,
+        relationship=link.relationship,
+        created_by_org_id=caller.organisation_id,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=caller.actor,
+        action="client.link",
+        organisation=str(caller.organisation_id),
+        subject=subject_of(client_id),
+        detail={"related": subject_of(link.related_id), "kind": link.kind.value},
+    )
+    return row
+
+
+def guardians_of(session: Session, client_id: uuid.UUID) -> list[ClientLink]:
+    return list(
+        session.scalars(
+            select(ClientLink).where(
+                ClientLink.client_id == client_id, ClientLink.kind == LinkKind.GUARDIAN.value
+            )
+        )
+    )
+
+
+def readable_identity(
+    session: Session,
+    caller: Caller,
+    client: Client,
+    *,
+    caller_org_type: str | None,
+    purpose: str = "service-coordination",
+) -> dict[str, Any]:
+    """The part of the identity the caller may see: all of it for the registering
+    organisation; for others what the decision point permits (identity, contact)."""
+    full = identity_of(client)
+    if client.registered_by_org_id == caller.organisation_id:
+        return full
+    from_decision = decision.decide(
+        session,
+        caller,
+        client_id=client.id,
+        recipient_org_id=caller.organisation_id,
+        recipient_org_type=caller_org_type,
+        purpose=purpose,
+        categories=(DataCategory.IDENTITY, DataCategory.CONTACT),
+    )
+    shown: dict[str, Any] = {}
+    if DataCategory.IDENTITY in from_decision.permitted_categories:
+        shown.update(name=full.get("name"), birth_date=full.get("birth_date"))
+    if DataCategory.CONTACT in from_decision.permitted_categories:
+        shown.update(contact=full.get("contact"), preferred_language=full.get("preferred_language"))
+    return shown

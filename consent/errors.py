@@ -1,0 +1,88 @@
+"""Consent errors: what was refused and why, never which client data caused it."""
+
+from __future__ import annotations
+
+from kernel.errors import RefhubError
+
+__all__ = [
+    "ConsentError",
+    "ConsentInvalid",
+    "ConsentNotFound",
+    "ConsentNotPermitted",
+    "KeyUnavailable",
+    "PageAccessRefused",
+    "PageSessionMissing",
+    "PageTokenRefused",
+]
+
+
+class ConsentError(RefhubError):
+    """Root of the consent package's errors."""
+
+    status = 400
+    code = "consent-error"
+    title = "Consent error"
+
+
+class ConsentInvalid(ConsentError):
+    """A consent, client or request that breaks a rule (no grantor, no recipient, ...).
+
+    The refusal is audited, so the audit record is kept; nothing else has been written.
+    """
+
+    status = 422
+    code = "consent-invalid"
+    title = "Consent not acceptable"
+    keeps_writes = True
+
+
+class ConsentNotFound(ConsentError):
+    """Missing, or a client the caller's organisation may not see: the same answer."""
+
+    status = 404
+    code = "not-found"
+    title = "Not found"
+    keeps_writes = True
+
+
+class ConsentNotPermitted(ConsentError):
+    """The caller may see the client but lacks the role, scope or permission to act."""
+
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
+    keeps_writes = True
+
+
+class PageTokenRefused(ConsentError):
+    """A consent-page link that is unknown, used, expired, or whose second check failed."""
+
+    status = 410
+    code = "page-link-refused"
+    title = "This link cannot be used"
+    keeps_writes = True
+
+
+class PageAccessRefused(ConsentError):
+    """A consent-page action on something that is not the signed-in client's."""
+
+    status = 404
+    code = "not-found"
+    title = "Not found"
+    keeps_writes = True
+
+
+class PageSessionMissing(ConsentError):
+    """No valid consent-page session (expired, ended, or never opened)."""
+
+    status = 401
+    code = "page-session-missing"
+    title = "Open your consent link again"
+
+
+class KeyUnavailable(ConsentError):
+    """The key-encryption key cannot be read; identities cannot be encrypted or read."""
+
+    status = 503
+    code = "key-unavailable"
+    title = "Key unavailable"

@@ -1,0 +1,1 @@
+"""refhub directory package."""

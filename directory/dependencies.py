@@ -1,0 +1,40 @@
+"""Request dependencies the composition root wires in: the session and the caller.
+
+The directory never imports the gateway; `Wiring` holds the gateway's dependencies so
+routers can ask for a session, a required caller, or an optional one (public reads).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from kernel.caller import Caller
+from kernel.errors import RefhubError
+
+__all__ = ["Wiring"]
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """`session`: the request transaction dependency; `caller`: the authenticated-caller
+    dependency `(request, session, csrf_sent) -> Caller`; `scope_allows(scopes, type, i)`
+    answers whether a system client's SMART scopes allow an interaction."""
+
+    session: Callable[..., Iterator[Session]]
+    caller: Callable[[Request, Session, str], Caller]
+    scope_allows: Callable[[frozenset[str], str, str], bool]
+
+    def optional_caller(self, request: Request, session: Session) -> Caller | None:
+        """The caller when the request carries credentials, None when it carries none.
+
+        Only for reads (GET): no CSRF token is needed. Bad credentials still fail (401)."""
+        try:
+            return self.caller(request, session, "")
+        except RefhubError as exc:
+            if exc.code == "not-authenticated":
+                return None
+            raise

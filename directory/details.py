@@ -1,0 +1,114 @@
+"""Loading a page of listings with everything the HSDS and FHIR views show, in a few queries."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from directory.models import (
+    DirEndpoint,
+    DirLocation,
+    DirOrganization,
+    Schedule,
+    Service,
+    ServiceArea,
+    ServiceAtLocation,
+    ServiceLanguage,
+    ServicePopulation,
+    ServiceTerm,
+    Taxonomy,
+    TaxonomyTerm,
+)
+
+__all__ = ["Details", "Term", "load_details", "load_terms"]
+
+
+@dataclass(frozen=True)
+class Term:
+    term: TaxonomyTerm
+    taxonomy: Taxonomy
+
+
+@dataclass
+class Details:
+    """A listing and its related rows."""
+
+    service: Service
+    organization: DirOrganization
+    terms: list[Term] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    populations: list[str] = field(default_factory=list)
+    locations: list[tuple[ServiceAtLocation, DirLocation]] = field(default_factory=list)
+    schedules: list[Schedule] = field(default_factory=list)
+    areas: list[ServiceArea] = field(default_factory=list)
+    endpoint: DirEndpoint | None = None
+
+    def codes(self, system: str) -> list[str]:
+        return sorted(t.term.code for t in self.terms if t.taxonomy.uri == system)
+
+
+def load_terms(session: Session, term_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Term]:
+    rows = session.execute(
+        select(TaxonomyTerm, Taxonomy)
+        .join(Taxonomy, Taxonomy.id == TaxonomyTerm.taxonomy_id)
+        .where(TaxonomyTerm.id.in_(term_ids))
+    ).all()
+    return {term.id: Term(term, taxonomy) for term, taxonomy in rows}
+
+
+def load_details(session: Session, services: Sequence[Service]) -> list[Details]:
+    """Details for each service, in the order given."""
+    if not services:
+        return []
+    ids = [s.id for s in services]
+    orgs = {
+        o.id: o
+        for o in session.scalars(
+            select(DirOrganization).where(
+                DirOrganization.id.in_({s.organization_id for s in services})
+            )
+        )
+    }
+    out = {s.id: Details(service=s, organization=orgs[s.organization_id]) for s in services}
+    links = session.execute(select(ServiceTerm).where(ServiceTerm.service_id.in_(ids))).scalars()
+    pairs = [(link.service_id, link.term_id) for link in links]
+    terms = load_terms(session, list({t for _, t in pairs}))
+    for service_id, term_id in pairs:
+        out[service_id].terms.append(terms[term_id])
+    for lang in session.scalars(select(ServiceLanguage).where(ServiceLanguage.service_id.in_(ids))):
+        out[lang.service_id].languages.append(lang.code)
+    for pop in session.scalars(
+        select(ServicePopulation).where(ServicePopulation.service_id.in_(ids))
+    ):
+        out[pop.service_id].populations.append(pop.code)
+    for sal, loc in session.execute(
+        select(ServiceAtLocation, DirLocation)
+        .join(DirLocation, DirLocation.id == ServiceAtLocation.location_id)
+        .where(ServiceAtLocation.service_id.in_(ids))
+        .order_by(DirLocation.name, DirLocation.id)
+    ).all():
+        out[sal.service_id].locations.append((sal, loc))
+    for sched in session.scalars(
+        select(Schedule).where(Schedule.service_id.in_(ids)).order_by(Schedule.opens_at)
+    ):
+        out[sched.service_id].schedules.append(sched)
+    for area in session.scalars(select(ServiceArea).where(ServiceArea.service_id.in_(ids))):
+        out[area.service_id].areas.append(area)
+    endpoint_ids = {s.endpoint_id for s in services if s.endpoint_id is not None}
+    if endpoint_ids:
+        endpoints = {
+            e.id: e
+            for e in session.scalars(select(DirEndpoint).where(DirEndpoint.id.in_(endpoint_ids)))
+        }
+        for s in services:
+            if s.endpoint_id is not None:
+                out[s.id].endpoint = endpoints.get(s.endpoint_id)
+    for details in out.values():
+        details.terms.sort(key=lambda t: (t.taxonomy.uri or "", t.term.code))
+        details.languages.sort()
+        details.populations.sort()
+    return [out[i] for i in ids]

@@ -1,0 +1,274 @@
+"""FHIR R4 resources for directory rows: HealthcareService, Organization, Location, Endpoint.
+
+Plain R4 JSON (only elements R4 has); tests validate it with fhir.resources. Populations
+served are coded in HealthcareService.specialty (system `POPULATION_SYSTEM`); capacity is
+an extension modelled on Gravity's (status + note).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from directory.details import Details
+from directory.models import DirEndpoint, DirLocation, DirOrganization
+from directory.vocabulary import (
+    CAPACITY_EXTENSION_URL,
+    CAPACITY_SYSTEM,
+    LANGUAGE_SYSTEM,
+    POPULATION_SYSTEM,
+    POPULATIONS,
+)
+
+__all__ = ["endpoint_resource", "healthcare_service", "location_resource", "organization_resource"]
+
+_FHIR_DAYS = {
+    "MO": "mon",
+    "TU": "tue",
+    "WE": "wed",
+    "TH": "thu",
+    "FR": "fri",
+    "SA": "sat",
+    "SU": "sun",
+}
+_CONNECTION_SYSTEM = "http://terminology.hl7.org/CodeSystem/endpoint-connection-type"
+_REFERRAL_METHOD = "http://terminology.hl7.org/CodeSystem/service-referral-method"
+
+
+def _meta(updated: dt.datetime) -> dict[str, Any]:
+    return {"lastUpdated": updated.astimezone(dt.UTC).isoformat(timespec="seconds")}
+
+
+def healthcare_service(details: Details, *, members: bool) -> dict[str, Any]:
+    s = details.service
+    resource: dict[str, Any] = {
+        "resourceType": "HealthcareService",
+        "id": str(s.id),
+        "meta": _meta(s.updated_at),
+        "active": s.status == "active",
+        "providedBy": {"reference": f"Organization/{s.organization_id}"},
+        "name": s.name,
+    }
+    categories = [t for t in details.terms if t.term.parent_id is None and t.taxonomy.uri]
+    types = [t for t in details.terms if t.term.parent_id is not None and t.taxonomy.uri]
+    if categories:
+        resource["category"] = [
+            {"coding": [{"system": t.taxonomy.uri, "code": t.term.code, "display": t.term.name}]}
+            for t in categories
+        ]
+    if types:
+        resource["type"] = [
+            {"coding": [{"system": t.taxonomy.uri, "code": t.term.code, "display": t.term.name}]}
+            for t in types
+        ]
+    if details.populations:
+        resource["specialty"] = [
+            {"coding": [{"system": POPULATION_SYSTEM, "code": c, "display": POPULATIONS[c]}]}
+            for c in details.populations
+        ]
+    if details.locations:
+        resource["location"] = [{"reference": f"Location/{loc.id}"} for _, loc in details.locations]
+    if s.description:
+        resource["comment"] = s.description[:1000]
+    if s.intake_requirements:
+        resource["extraDetails"] = s.intake_requirements
+    telecom = [{"system": "phone", "value": p["number"]} for p in s.phones]
+    telecom += [{"system": "email", "value": s.email}] if s.email else []
+    telecom += [{"system": "url", "value": s.url}] if s.url else []
+    if telecom:
+        resource["telecom"] = telecom
+    if s.eligibility_description:
+        resource["eligibility"] = [{"comment": s.eligibility_description}]
+    if s.program:
+        resource["program"] = [{"text": s.program}]
+    if details.languages:
+        resource["communication"] = [
+            {"coding": [{"system": LANGUAGE_SYSTEM, "code": code}]} for code in details.languages
+        ]
+    methods = ["phone"] + (["elec"] if s.accepts_electronic_referrals else [])
+    resource["referralMethod"] = [
+        {"coding": [{"system": _REFERRAL_METHOD, "code": code}]} for code in methods
+    ]
+    if details.schedules:
+        resource["availableTime"] = [
+            {
+                "daysOfWeek": [_FHIR_DAYS[d] for d in sched.byday.split(",")],
+                "availableStartTime": sched.opens_at + ":00",
+                "availableEndTime": sched.closes_at + ":00",
+            }
+            for sched in details.schedules
+        ]
+    if s.capacity:
+        capacity: list[dict[str, Any]] = [
+            {
+                "url": "status",
+                "valueCodeableConcept": {
+                    "coding": [{"system": CAPACITY_SYSTEM, "code": s.capacity}]
+                },
+            }
+        ]
+        if s.capacity_note:
+            capacity.append({"url": "note", "valueString": s.capacity_note})
+        if s.wait_time_days is not None:
+            capacity.append({"url": "waitTimeDays", "valueInteger": s.wait_time_days})
+        resource["extension"] = [{"url": CAPACITY_EXTENSION_URL, "extension": capacity}]
+    if members and details.endpoint is not None:
+        resource["endpoint"] = [{"reference": f"Endpoint/{details.endpoint.id}"}]
+    return resource
+
+
+def organization_resource(org: DirOrganization) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Organization",
+        "id": str(org.id),
+        "meta": _meta(org.updated_at),
+        "active": True,
+        "name": org.name,
+    }
+    if org.alternate_name:
+        resource["alias"] = [org.alternate_name]
+    if org.identifier:
+        resource["identifier"] = [
+            {
+                "system": f"urn:refhub:identifier:{org.identifier_type or 'local'}",
+                "value": org.identifier,
+            }
+        ]
+    if org.org_type:
+        resource["type"] = [
+            {
+                "coding": [
+                    {
+                        "system": "https://refhub.example.org/CodeSystem/organisation-type",
+                        "code": org.org_type,
+                    }
+                ]
+            }
+        ]
+    telecom = [{"system": "phone", "value": p["number"]} for p in org.phones]
+    telecom += [{"system": "email", "value": org.email}] if org.email else []
+    telecom += [{"system": "url", "value": org.website}] if org.website else []
+    if telecom:
+        resource["telecom"] = telecom
+    return resource
+
+
+def location_resource(loc: DirLocation) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Location",
+        "id": str(loc.id),
+        "meta": _meta(loc.updated_at),
+        "status": "active",
+        "mode": "instance",
+        "managingOrganization": {"reference": f"Organization/{loc.organization_id}"},
+    }
+    if loc.name:
+        resource["name"] = loc.name
+    if loc.description:
+        resource["description"] = loc.description
+    address = {
+        k: v
+        for k, v in {
+            "line": [loc.address_1] if loc.address_1 else None,
+            "city": loc.city,
+            "district": loc.region,
+            "state": loc.state_province,
+            "postalCode": loc.postal_code,
+            "country": loc.country,
+        }.items()
+        if v
+    }
+    if address:
+        resource["address"] = address
+    if loc.latitude is not None and loc.longitude is not None:
+        resource["position"] = {"latitude": loc.latitude, "longitude": loc.longitude}
+    if loc.location_type == "virtual":
+        resource["physicalType"] = {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/location-physical-type",
+                    "code": "vi",
+                }
+            ]
+        }
+    return resource
+
+
+def endpoint_resource(endpoint: DirEndpoint) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Endpoint",
+        "id": str(endpoint.id),
+        "meta": _meta(endpoint.updated_at),
+        "status": "active" if endpoint.active else "off",
+        "connectionType": {"system": _CONNECTION_SYSTEM, "code": endpoint.connection_type},
+        "managingOrganization": {"reference": f"Organization/{endpoint.organization_id}"},
+        "payloadType": [{"text": t} for t in endpoint.payload_types] or [{"text": "any"}],
+        "payloadMimeType": [t for t in endpoint.payload_types if "/" in t],
+        "address": endpoint.address,
+    }
+    if not resource["payloadMimeType"]:
+        del resource["payloadMimeType"]
+    if endpoint.name:
+        resource["name"] = endpoint.name
+    if endpoint.public_jwk:
+        resource["extension"] = [
+            {
+                "url": "https://refhub.example.org/fhir/StructureDefinition/endpoint-public-jwk",
+                "valueString": __import__("json").dumps(endpoint.public_jwk, sort_keys=True),
+            }
+        ]
+    return resource
+
+
+def _capability(kind: str, params: list[tuple[str, str]], **extra: Any) -> dict[str, Any]:
+    common = [("_id", "token"), ("_lastUpdated", "date"), ("_count", "number")]
+    return {
+        "type": kind,
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "searchParam": [{"name": n, "type": t} for n, t in common + params],
+        **extra,
+    }
+
+
+_ADDRESS = [
+    ("name", "string"),
+    ("address", "string"),
+    ("address-city", "string"),
+    ("address-postalcode", "string"),
+    ("address-country", "string"),
+    ("address-state", "string"),
+]
+
+#: CapabilityStatement.rest.resource entries for the directory's FHIR resources.
+CAPABILITY: list[dict[str, Any]] = [
+    _capability(
+        "HealthcareService",
+        [
+            ("name", "string"),
+            ("organization", "reference"),
+            ("location", "reference"),
+            ("program", "string"),
+            ("communication", "token"),
+            ("service-category", "token"),
+            ("service-type", "token"),
+            ("specialty", "token"),
+            ("active", "token"),
+        ],
+        searchInclude=[
+            "HealthcareService:providedBy",
+            "HealthcareService:location",
+            "HealthcareService:endpoint",
+        ],
+    ),
+    _capability(
+        "Organization",
+        [*_ADDRESS, ("type", "token"), ("identifier", "token")],
+        searchRevInclude=["HealthcareService:organization"],
+    ),
+    _capability(
+        "Location",
+        [*_ADDRESS, ("organization", "reference")],
+        searchRevInclude=["HealthcareService:location"],
+    ),
+    _capability("Endpoint", [("organization", "reference")]),
+]

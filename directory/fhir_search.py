@@ -1,0 +1,122 @@
+"""FHIR search plumbing shared by the directory's FHIR routes: parameters, tokens, Bundles."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from directory.errors import BadSearchParameter
+
+__all__ = [
+    "FHIR_JSON",
+    "bundle",
+    "fhir_response",
+    "id_list",
+    "last_updated",
+    "number",
+    "params",
+    "token",
+]
+
+FHIR_JSON = "application/fhir+json"
+
+
+def fhir_response(body: dict[str, Any], status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=FHIR_JSON)
+
+
+def params(request: Request, allowed: tuple[str, ...]) -> list[tuple[str, str]]:
+    strict = "handling=strict" in request.headers.get("prefer", "").replace(" ", "")
+    used = []
+    for key, value in request.query_params.multi_items():
+        name = key.split(":")[0]
+        if name in allowed:
+            used.append((key, value))
+        elif strict:
+            raise BadSearchParameter(key, "is not a supported search parameter here")
+    return used
+
+
+def token(value: str, system: str | None, param: str) -> list[str]:
+    codes = []
+    for part in value.split(","):
+        sys, _, code = part.rpartition("|")
+        if "|" in part and sys and system is not None and sys != system:
+            raise BadSearchParameter(param, f"unknown code system {sys!r}")
+        codes.append(code)
+    return codes
+
+
+def id_list(value: str, param: str) -> list[uuid.UUID]:
+    try:
+        return [uuid.UUID(part.rsplit("/", 1)[-1]) for part in value.split(",")]
+    except ValueError:
+        raise BadSearchParameter(param, "must be a resource id or Type/id") from None
+
+
+def last_updated(value: str) -> dt.datetime:
+    _prefix, stamp = (value[:2], value[2:]) if value[:2] in {"ge", "gt"} else ("ge", value)
+    try:
+        when = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadSearchParameter("_lastUpdated", "use ge or gt with an ISO date/time") from None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def number(value: str, param: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadSearchParameter(param, "must be a whole number") from None
+    if not low <= number <= high:
+        raise BadSearchParameter(param, f"must be between {low} and {high}")
+    return number
+
+
+def bundle(
+    request: Request,
+    used: list[tuple[str, str]],
+    matches: list[dict[str, Any]],
+    included: list[dict[str, Any]],
+    total: int,
+    page: int,
+    count: int,
+) -> JSONResponse:
+    base = str(request.base_url).rstrip("/") + "/fhir"
+    url = str(request.url).split("?")[0]
+    plain = [(k, v) for k, v in used if k != "_page"]
+    links = [{"relation": "self", "url": f"{url}?{urlencode([*plain, ('_page', str(page))])}"}]
+    if page * count < total:
+        links.append(
+            {"relation": "next", "url": f"{url}?{urlencode([*plain, ('_page', str(page + 1))])}"}
+        )
+    if page > 1:
+        links.append(
+            {
+                "relation": "previous",
+                "url": f"{url}?{urlencode([*plain, ('_page', str(page - 1))])}",
+            }
+        )
+    entries = [
+        {
+            "fullUrl": f"{base}/{r['resourceType']}/{r['id']}",
+            "resource": r,
+            "search": {"mode": mode},
+        }
+        for mode, group in (("match", matches), ("include", included))
+        for r in group
+    ]
+    return fhir_response(
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": total,
+            "link": links,
+            "entry": entries,
+        }
+    )

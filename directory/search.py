@@ -1,0 +1,315 @@
+"""Directory search: filters, radius, open now, relevance or distance order, paging; in SQL.
+
+Distance: a bounding-box prefilter on the location index, then the haversine formula in SQL
+(`sin`, `cos`, `asin`, `sqrt`, `radians`, `power`: PostgreSQL, and SQLite 3.35+ built with its
+math functions, as CPython's are). "Inside a service area": bounding box in SQL, exact
+point-in-polygon in Python on the few areas whose box holds the point.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+import zoneinfo
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from directory.access import Viewer, visible_services
+from directory.details import Details, load_details
+from directory.errors import BadSearchParameter
+from directory.models import (
+    Capacity,
+    DirLocation,
+    Schedule,
+    Service,
+    ServiceArea,
+    ServiceAtLocation,
+    ServiceLanguage,
+    ServicePopulation,
+    ServiceTerm,
+    TaxonomyTerm,
+)
+from directory.taxonomy import term_ids
+from directory.vocabulary import CATEGORY_SYSTEM, POPULATIONS, TYPE_SYSTEM
+
+__all__ = ["EARTH_RADIUS_KM", "Hit", "Page", "Query", "haversine_km", "search"]
+
+EARTH_RADIUS_KM = 6371.0088
+_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+MAX_PER_PAGE = 100
+
+
+@dataclass
+class Query:
+    """What a search asks for; every field optional (empty means no filter)."""
+
+    categories: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    term_ids: list[uuid.UUID] = field(default_factory=list)
+    taxonomy_ids: list[uuid.UUID] = field(default_factory=list)
+    populations: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    text: str | None = None
+    name: str | None = None
+    program: str | None = None
+    ids: list[uuid.UUID] = field(default_factory=list)
+    organization_ids: list[uuid.UUID] = field(default_factory=list)
+    location_ids: list[uuid.UUID] = field(default_factory=list)
+    postcode: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    radius_km: float | None = None
+    within_area: tuple[float, float] | None = None
+    open_now: bool = False
+    accepting_referrals: bool | None = None
+    capacity: list[str] = field(default_factory=list)
+    active: bool | None = None
+    modified_after: dt.datetime | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+
+    def check(self) -> None:
+        """Raise `BadSearchParameter` naming the first parameter with an unusable value."""
+        if self.page < 1:
+            raise BadSearchParameter("page", "must be 1 or more")
+        if not 1 <= self.per_page <= MAX_PER_PAGE:
+            raise BadSearchParameter("per_page", f"must be between 1 and {MAX_PER_PAGE}")
+        unknown = sorted(set(self.populations) - set(POPULATIONS))
+        if unknown:
+            raise BadSearchParameter("population", f"unknown code {unknown[0]!r}")
+        bad_capacity = sorted(set(self.capacity) - {c.value for c in Capacity})
+        if bad_capacity:
+            raise BadSearchParameter("capacity", f"unknown code {bad_capacity[0]!r}")
+        point = (self.latitude, self.longitude)
+        if (point[0] is None) != (point[1] is None):
+            raise BadSearchParameter("near", "give both latitude and longitude")
+        if point[0] is not None and not -90 <= point[0] <= 90:
+            raise BadSearchParameter("near", "latitude must be within -90..90")
+        if point[1] is not None and not -180 <= point[1] <= 180:
+            raise BadSearchParameter("near", "longitude must be within -180..180")
+        if self.radius_km is not None and not 0 < self.radius_km <= 2000:
+            raise BadSearchParameter("radius", "must be above 0 and at most 2000 km")
+        if self.radius_km is not None and point[0] is None:
+            raise BadSearchParameter("radius", "needs a point (near)")
+        if self.sort not in {"relevance", "distance", "name"}:
+            raise BadSearchParameter("sort", "one of relevance, distance, name")
+        if self.sort == "distance" and point[0] is None:
+            raise BadSearchParameter("sort", "distance needs a point (near)")
+
+
+@dataclass
+class Hit:
+    details: Details
+    distance_km: float | None = None
+    location_id: uuid.UUID | None = None
+
+
+@dataclass
+class Page:
+    hits: list[Hit]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dlat, dlon = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dlat / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _distance_sql(lat: float, lon: float) -> ColumnElement[float]:
+    rlat = func.radians(DirLocation.latitude)
+    a = func.power(func.sin((rlat - math.radians(lat)) / 2), 2) + math.cos(
+        math.radians(lat)
+    ) * func.cos(rlat) * func.power(
+        func.sin((func.radians(DirLocation.longitude) - math.radians(lon)) / 2), 2
+    )
+    return 2 * EARTH_RADIUS_KM * func.asin(func.sqrt(a))
+
+
+def _box(lat: float, lon: float, km: float) -> list[ColumnElement[bool]]:
+    dlat = km / 111.0 + 0.01
+    clauses: list[ColumnElement[bool]] = [DirLocation.latitude.between(lat - dlat, lat + dlat)]
+    cos_lat = math.cos(math.radians(min(89.0, abs(lat) + dlat)))
+    dlon = km / (111.32 * cos_lat) + 0.01 if cos_lat > 0.01 else 360.0
+    if lon - dlon >= -180 and lon + dlon <= 180:  # no wrap across the antimeridian
+        clauses.append(DirLocation.longitude.between(lon - dlon, lon + dlon))
+    return clauses
+
+
+def _point_in_polygon(lat: float, lon: float, extent: dict[str, Any] | None) -> bool:
+    if not extent:
+        return False
+    polygons = [extent["coordinates"]] if extent.get("type") == "Polygon" else extent["coordinates"]
+    for polygon in polygons:
+        ring = polygon[0]
+        inside = False
+        for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
+            if (y1 > lat) != (y2 > lat) and lon < (x2 - x1) * (lat - y1) / (y2 - y1) + x1:
+                inside = not inside
+        if inside:
+            return True
+    return False
+
+
+def _has(model: Any, column: Any, values: list[Any]) -> ColumnElement[bool]:
+    return exists().where(model.service_id == Service.id, column.in_(values))
+
+
+def _open_now(session: Session, now: dt.datetime) -> ColumnElement[bool]:
+    zones = session.scalars(select(Service.timezone).distinct()).all()
+    clauses: list[ColumnElement[bool]] = []
+    for zone in zones:
+        local = now.astimezone(zoneinfo.ZoneInfo(zone))
+        hhmm, day = local.strftime("%H:%M"), _DAYS[local.weekday()]
+        clauses.append(
+            and_(
+                Service.timezone == zone,
+                exists().where(
+                    Schedule.service_id == Service.id,
+                    Schedule.byday.like(f"%{day}%"),
+                    Schedule.opens_at <= hhmm,
+                    Schedule.closes_at > hhmm,
+                ),
+            )
+        )
+    return or_(*clauses) if clauses else literal(False)
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search(
+    session: Session, viewer: Viewer, query: Query, *, now: dt.datetime | None = None
+) -> Page:
+    """One page of the listings the viewer may see that satisfy `query`."""
+    query.check()
+    stmt = visible_services(viewer)
+    where: list[ColumnElement[bool]] = []
+    for system, codes in ((CATEGORY_SYSTEM, query.categories), (TYPE_SYSTEM, query.types)):
+        if codes:
+            where.append(_has(ServiceTerm, ServiceTerm.term_id, term_ids(session, system, codes)))
+    if query.term_ids:
+        where.append(_has(ServiceTerm, ServiceTerm.term_id, query.term_ids))
+    if query.taxonomy_ids:
+        in_taxonomy = select(TaxonomyTerm.id).where(
+            TaxonomyTerm.taxonomy_id.in_(query.taxonomy_ids)
+        )
+        where.append(_has(ServiceTerm, ServiceTerm.term_id, list(session.scalars(in_taxonomy))))
+    if query.populations:
+        where.append(_has(ServicePopulation, ServicePopulation.code, query.populations))
+    if query.languages:
+        where.append(
+            _has(ServiceLanguage, ServiceLanguage.code, [c.lower() for c in query.languages])
+        )
+    if query.text:
+        where.append(func.lower(Service.search_text).like(_like(query.text), escape="\\"))
+    if query.name:
+        prefix = query.name.lower().replace("%", "\\%").replace("_", "\\_")
+        where.append(func.lower(Service.name).like(prefix + "%", escape="\\"))
+    if query.program:
+        where.append(func.lower(Service.program) == query.program.lower())
+    if query.ids:
+        where.append(Service.id.in_(query.ids))
+    if query.organization_ids:
+        where.append(Service.organization_id.in_(query.organization_ids))
+    if query.location_ids:
+        where.append(_has(ServiceAtLocation, ServiceAtLocation.location_id, query.location_ids))
+    if query.postcode:
+        at_postcode = select(DirLocation.id).where(DirLocation.postal_code == query.postcode)
+        where.append(
+            _has(
+                ServiceAtLocation, ServiceAtLocation.location_id, list(session.scalars(at_postcode))
+            )
+        )
+    if query.accepting_referrals is not None:
+        where.append(Service.accepts_electronic_referrals.is_(query.accepting_referrals))
+    if query.capacity:
+        where.append(Service.capacity.in_(query.capacity))
+    if query.active is not None:
+        where.append((Service.status == "active") if query.active else (Service.status != "active"))
+    if query.modified_after is not None:
+        where.append(Service.updated_at >= query.modified_after)
+    if query.open_now:
+        where.append(_open_now(session, now or dt.datetime.now(dt.UTC)))
+    if query.within_area is not None:
+        lat, lon = query.within_area
+        boxes = session.execute(
+            select(ServiceArea.service_id, ServiceArea.extent).where(
+                ServiceArea.min_lat <= lat,
+                ServiceArea.max_lat >= lat,
+                ServiceArea.min_lon <= lon,
+                ServiceArea.max_lon >= lon,
+            )
+        ).all()
+        inside = [sid for sid, extent in boxes if _point_in_polygon(lat, lon, extent)]
+        where.append(Service.id.in_(inside))
+    distance = None
+    if query.latitude is not None and query.longitude is not None:
+        dist = _distance_sql(query.latitude, query.longitude)
+        nearest = (
+            select(ServiceAtLocation.service_id.label("sid"), func.min(dist).label("km"))
+            .join(DirLocation, DirLocation.id == ServiceAtLocation.location_id)
+            .where(*_box(query.latitude, query.longitude, query.radius_km or 20000.0))
+            .group_by(ServiceAtLocation.service_id)
+        )
+        if query.radius_km is not None:
+            nearest = nearest.having(func.min(dist) <= query.radius_km)
+        distance = nearest.subquery()
+        stmt = stmt.join(distance, distance.c.sid == Service.id)
+    stmt = stmt.where(*where)
+    order: list[Any] = []
+    if query.sort == "distance" and distance is not None:
+        order.append(distance.c.km)
+    elif query.sort == "relevance" and query.text:
+        like = _like(query.text)
+        order.append(case((func.lower(Service.name).like(like, escape="\\"), 0), else_=1))
+    elif query.sort == "relevance" and distance is not None:
+        order.append(distance.c.km)
+    order += [Service.name, Service.id]
+    # The total rides on the page query (a window count), so the filters run once; only a
+    # page past the end needs a separate count.
+    found = session.execute(
+        stmt.add_columns(func.count().over().label("total"))
+        .order_by(*order)
+        .offset((query.page - 1) * query.per_page)
+        .limit(query.per_page)
+    ).all()
+    rows = [row[0] for row in found]
+    if found:
+        total = int(found[0].total)
+    elif query.page == 1:
+        total = 0
+    else:
+        counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+        total = session.scalar(counted) or 0
+    hits = [Hit(details) for details in load_details(session, rows)]
+    if query.latitude is not None and query.longitude is not None:
+        for hit in hits:
+            _nearest(hit, query.latitude, query.longitude)
+    return Page(hits=hits, total=total, page=query.page, per_page=query.per_page)
+
+
+def _nearest(hit: Hit, lat: float, lon: float) -> None:
+    best: tuple[float, uuid.UUID] | None = None
+    for _sal, loc in hit.details.locations:
+        if loc.latitude is None or loc.longitude is None:
+            continue
+        km = haversine_km(lat, lon, loc.latitude, loc.longitude)
+        if best is None or km < best[0]:
+            best = (km, loc.id)
+    if best is not None:
+        hit.distance_km, hit.location_id = round(best[0], 3), best[1]

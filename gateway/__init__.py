@@ -1,0 +1,1 @@
+"""refhub gateway package."""

@@ -1,0 +1,1 @@
+"""Audit: signed checkpoints of the chain head and verification of the whole chain."""

@@ -1,0 +1,1 @@
+"""Identity and access: organisations, staff sign-in, system clients, the caller dependency."""

@@ -1,0 +1,1 @@
+"""Administration of the network: organisations (apply, approve, suspend) and their staff."""

@@ -1,0 +1,1 @@
+"""System clients: SMART Backend Services registration, JWT client assertions, access tokens."""

@@ -1,0 +1,1 @@
+"""The `refhub` command line."""

@@ -1,0 +1,1 @@
+"""Trying a conversion without submitting: `POST /convert` and `refhub convert`."""

@@ -1,0 +1,102 @@
+"""`/convert`: agencies try a conversion of their own data without submitting anything.
+
+Nothing is stored: the input is converted in memory and returned. The format reference
+(list, CSV template, JSON Schema) is public so agencies' developers can prepare files.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
+
+import adapters
+from gateway.auth.dependencies import CurrentCaller
+from gateway.convert import schemas
+from gateway.errors import error_responses
+from kernel.errors import RefhubError
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/convert", tags=["conversion"])
+log = structlog.get_logger(__name__)
+MAX_INPUT_BYTES = 5 * 1024 * 1024
+
+
+class InputTooLarge(RefhubError):
+    status = 413
+    code = "input-too-large"
+    title = "Input too large"
+
+
+@router.post(
+    "",
+    response_model=schemas.ConversionOut,
+    responses=error_responses(400, 401, 403, 413, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {},
+                "text/csv": {},
+                "application/fhir+json": {},
+            },
+        }
+    },
+)
+async def convert(
+    request: Request,
+    caller: CurrentCaller,
+    source: Annotated[str, Query(alias="from", description="summary, csv or fhir")],
+    target: Annotated[str, Query(alias="to", description="fhir, summary, csv or html")],
+    language: Annotated[str, Query(pattern=r"^[a-z]{2}$")] = "en",
+) -> schemas.ConversionOut:
+    """Convert the request body from one format to another and return the result.
+
+    One failing case (a CSV family, one summary in a list) is reported in `cases` with its
+    reasons and does not stop the others; a problem with the whole input is a 4xx problem.
+    """
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_INPUT_BYTES:
+            raise InputTooLarge(f"Send at most {MAX_INPUT_BYTES // (1024 * 1024)} MB at a time.")
+    result = await run_in_threadpool(
+        adapters.convert, bytes(body), source, target, language=language
+    )
+    log.info(
+        "convert.done",
+        source=source,
+        target=target,
+        cases=len(result.cases),
+        failed=len(result.failed),
+        organisation=str(caller.organisation_id),
+    )
+    return schemas.conversion_out(result)
+
+
+@router.get("/formats", response_model=schemas.FormatsOut)
+def formats() -> schemas.FormatsOut:
+    """The formats `/convert` reads and writes (public)."""
+    return schemas.FormatsOut(
+        readable=list(adapters.readable()), writable=list(adapters.writable())
+    )
+
+
+@router.get("/template.csv", response_class=PlainTextResponse)
+def template() -> PlainTextResponse:
+    """The spreadsheet template for the CSV format (public)."""
+    return PlainTextResponse(
+        adapters.csv_template(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="refhub-referral-template.csv"'},
+    )
+
+
+@router.get("/summary.schema.json")
+def summary_schema() -> JSONResponse:
+    """The JSON Schema of the refhub case summary format (public)."""
+    return JSONResponse(adapters.summary_schema(), media_type="application/schema+json")

@@ -1,0 +1,1 @@
+"""Delivery: the outbox relay, Celery app and in-process dispatcher."""

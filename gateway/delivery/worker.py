@@ -1,0 +1,115 @@
+"""Celery wiring: one Celery task per registered outbox task, plus the relay sweep.
+
+Messages carry only an outbox event id and use it as the Celery task id, so a message
+delivered twice runs once in effect (`kernel.outbox.execute` checks the row). Workers
+acknowledge late and take one message at a time: a worker that dies mid-task leaves the
+message to be redelivered, and the outbox row to be re-dispatched.
+
+`gateway.delivery.celery_app` builds the process's app from the settings.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
+
+from gateway.delivery.relay import Relay, enqueue_periodic
+from gateway.runtime import Runtime
+from gateway.task_modules import load_task_modules
+from kernel import outbox
+from kernel.db import forget_inherited_connections
+from kernel.errors import Recoverable
+from kernel.settings import Settings
+
+__all__ = ["CeleryDispatcher", "make_celery"]
+
+RELAY_TASK = "refhub.relay"
+SCHEDULE_TASK = "refhub.schedule"
+RELAY_SWEEP_SECONDS = 5.0
+_PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+
+
+@dataclass
+class CeleryDispatcher:
+    """Publishes claimed events to the broker; raises Recoverable when it is down."""
+
+    celery: Celery
+
+    def dispatch(self, events: list[tuple[uuid.UUID, str]]) -> None:
+        try:
+            for event_id, task_name in events:
+                self.celery.send_task(
+                    task_name,
+                    args=[str(event_id)],
+                    task_id=str(event_id),
+                    retry=True,
+                    retry_policy=_PUBLISH_RETRY,
+                )
+        except (KombuOperationalError, RedisError, OSError) as exc:
+            raise Recoverable(f"broker unavailable: {type(exc).__name__}") from exc
+
+
+@worker_process_init.connect  # type: ignore[untyped-decorator]
+def _after_fork(**_kwargs: Any) -> None:
+    forget_inherited_connections()
+
+
+def make_celery(settings: Settings) -> Celery:
+    """A Celery app for these settings with every outbox task registered."""
+    load_task_modules()
+    runtime = Runtime(settings)
+    celery = Celery("refhub", broker=settings.broker_url or "memory://")
+    celery.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": 3600},
+        worker_hijack_root_logger=False,
+        task_serializer="json",
+        accept_content=["json"],
+        beat_schedule=_beat_schedule(),
+        timezone="UTC",
+    )
+
+    for spec in outbox.registered_tasks().values():
+        _register(celery, runtime, spec.name)
+
+    @celery.task(name=RELAY_TASK, ignore_result=True)  # type: ignore[untyped-decorator]
+    def relay_task() -> int:
+        relay = Relay(runtime.sessions, CeleryDispatcher(celery), settings.relay_batch_size)
+        return relay.drain()
+
+    @celery.task(name=SCHEDULE_TASK, ignore_result=True)  # type: ignore[untyped-decorator]
+    def schedule_task(task_name: str) -> None:
+        enqueue_periodic(runtime.sessions, outbox.registered_tasks()[task_name])
+
+    return celery
+
+
+def _register(celery: Celery, runtime: Runtime, name: str) -> None:
+    def run(event_id: str) -> str:
+        return str(outbox.execute(runtime.sessions, uuid.UUID(event_id)))
+
+    celery.task(name=name, ignore_result=True)(run)
+
+
+def _beat_schedule() -> dict[str, Any]:
+    schedule: dict[str, Any] = {
+        RELAY_TASK: {"task": RELAY_TASK, "schedule": RELAY_SWEEP_SECONDS},
+    }
+    for spec in outbox.registered_tasks().values():
+        if spec.every_seconds is not None:
+            schedule[f"schedule:{spec.name}"] = {
+                "task": SCHEDULE_TASK,
+                "schedule": spec.every_seconds,
+                "args": [spec.name],
+            }
+    return schedule

@@ -1,0 +1,30 @@
+"""Request-scoped dependencies shared by every router: the runtime and the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from gateway.runtime import Runtime
+from kernel.db import transaction
+
+__all__ = ["DbSession", "RuntimeDep", "get_runtime", "get_session"]
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime = request.app.state.runtime
+    assert isinstance(runtime, Runtime)
+    return runtime
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on error."""
+    with transaction(get_runtime(request).sessions) as session:
+        yield session
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+DbSession = Annotated[Session, Depends(get_session)]

@@ -1,0 +1,212 @@
+"""Error rendering for every HTTP surface: RFC 9457 problem JSON, or FHIR OperationOutcome.
+
+Routes under /fhir answer with an OperationOutcome (application/fhir+json); every other
+route with problem JSON. Callers never see a stack trace; every error carries the request
+id so an operator can find the log line.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from adapters import AdapterError
+from kernel.errors import RefhubError
+
+__all__ = ["ResponsesDoc", "error_responses", "install_error_handlers", "problem_response"]
+
+log = structlog.get_logger("refhub.errors")
+
+PROBLEM_TYPE_BASE = "urn:refhub:problem:"
+FHIR_PREFIX = "/fhir"
+
+_FHIR_ISSUE_CODES = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    406: "not-supported",
+    409: "conflict",
+    410: "deleted",
+    412: "conflict",
+    413: "too-long",
+    415: "not-supported",
+    422: "processing",
+    429: "throttled",
+    503: "transient",
+}
+
+
+ResponsesDoc = dict[int | str, dict[str, Any]]
+
+
+def error_responses(*statuses: int) -> ResponsesDoc:
+    """The `responses=` entry documenting a route's error statuses as problem JSON."""
+    return {
+        status: {"description": _title(status), "content": {"application/problem+json": {}}}
+        for status in statuses
+    }
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _request_id(request: Request) -> str:
+    return str(getattr(request.state, "request_id", ""))
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """Render one error in the format the route's surface speaks."""
+    request_id = _request_id(request)
+    out_headers = {"X-Request-ID": request_id, **(headers or {})}
+    if request.url.path == FHIR_PREFIX or request.url.path.startswith(FHIR_PREFIX + "/"):
+        issues: list[dict[str, Any]] = [
+            {
+                "severity": "error" if status < 500 else "fatal",
+                "code": _FHIR_ISSUE_CODES.get(status, "exception"),
+                "details": {"text": detail},
+                "diagnostics": f"{code}; request id {request_id}",
+            }
+        ]
+        for item in errors or []:
+            issues.append(
+                {
+                    "severity": "error",
+                    "code": "invalid",
+                    "details": {"text": item["message"]},
+                    "expression": [item["location"]],
+                }
+            )
+        return JSONResponse(
+            {"resourceType": "OperationOutcome", "issue": issues},
+            status_code=status,
+            media_type="application/fhir+json",
+            headers=out_headers,
+        )
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "code": code,
+        "request_id": request_id,
+    }
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=out_headers
+    )
+
+
+async def _refhub_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RefhubError)
+    if exc.status >= 500:
+        log.error("request.failed", code=exc.code, error=type(exc).__name__)
+    headers = {}
+    if exc.status == 401:  # RFC 6750 section 3: say how to authenticate
+        challenge = 'Bearer realm="refhub"'
+        if exc.code == "invalid-token":
+            challenge += ', error="invalid_token"'
+        headers["WWW-Authenticate"] = challenge
+    return problem_response(
+        request,
+        status=exc.status,
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail,
+        headers=headers,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # The offending input is left out on purpose: it may be client data.
+    errors = [
+        {
+            "location": ".".join(str(part) for part in err.get("loc", ())),
+            "message": str(err.get("msg", "invalid")),
+        }
+        for err in exc.errors()
+    ]
+    return problem_response(
+        request,
+        status=422,
+        code="invalid-request",
+        title="Invalid request",
+        detail="The request does not match what this endpoint accepts; see errors.",
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    title = _title(exc.status_code)
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    code = title.lower().replace(" ", "-").replace("'", "")
+    return problem_response(
+        request,
+        status=exc.status_code,
+        code=code,
+        title=title,
+        detail=detail,
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("request.crashed", error=type(exc).__name__, exc_info=exc)
+    return problem_response(
+        request,
+        status=500,
+        code="internal-error",
+        title="Internal error",
+        detail="The hub could not complete this request; nothing was changed. "
+        "Quote the request id to the hub's operators.",
+    )
+
+
+async def _adapter_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AdapterError)
+    if exc.status >= 500:
+        log.error("adapter.packet_invalid", code=exc.code)
+        return await _unexpected_error(request, exc)
+    return problem_response(
+        request,
+        status=exc.status,
+        code=exc.code,
+        title="The input cannot be converted",
+        detail=str(exc),
+        errors=[
+            {"location": exc.location or "input", "message": exc.message, "expected": exc.expected}
+        ],
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on an app."""
+    app.add_exception_handler(RefhubError, _refhub_error)
+    app.add_exception_handler(AdapterError, _adapter_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

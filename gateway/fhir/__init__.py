@@ -1,0 +1,1 @@
+"""The hub's FHIR R4 surface: capability statement (resources join as packages add them)."""

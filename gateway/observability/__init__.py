@@ -1,0 +1,1 @@
+"""Logs, request ids and metrics for every process of the hub."""

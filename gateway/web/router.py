@@ -1,0 +1,252 @@
+"""Staff web UI: sign-in pages (password, authenticator, enrolment, password change), home.
+
+Server-rendered HTML with Jinja2 (autoescaped). Every form post carries a CSRF token: the
+session's own once signed in, and before that a double-submit token (cookie + form field)
+so nobody can sign a victim in to an account of the attacker's. Failures re-render the
+form with a message; the sign-in rules are `gateway.auth.service`'s, exactly as for the API.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from gateway.auth import credentials
+from gateway.auth import service as auth_service
+from gateway.auth.dependencies import (
+    SESSION_COOKIE,
+    clear_session_cookie,
+    set_session_cookie,
+)
+from gateway.auth.errors import AuthError, NotAuthenticated
+from gateway.dependencies import DbSession, RuntimeDep
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+LOGIN_CSRF_COOKIE = "refhub_login_csrf"
+_NEXT = {
+    "done": "/ui/",
+    "totp": "/ui/totp",
+    "enrol-totp": "/ui/enrol",
+    "change-password": "/ui/password",
+}
+Field = Annotated[str, Form(max_length=1024)]
+
+
+def _page(request: Request, name: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    response = templates.TemplateResponse(request, name, context, status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'unsafe-inline'"
+    return response
+
+
+def _go(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _state(request: Request, session: DbSession) -> auth_service.SessionState | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        return auth_service.authenticate_session(session, token)
+    except NotAuthenticated:
+        return None
+
+
+def _csrf_ok(sent: str, expected: str) -> bool:
+    return bool(sent) and credentials.constant_time_equal(sent, expected)
+
+
+def _next(state: auth_service.SessionState) -> str:
+    if not state.mfa_passed:
+        return "/ui/enrol" if state.needs_enrolment else "/ui/totp"
+    return "/ui/password" if state.must_change_password else "/ui/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, session: DbSession) -> Response:
+    state = _state(request, session)
+    if state is not None and state.mfa_passed and not state.must_change_password:
+        return _go("/ui/")
+    token = secrets.token_urlsafe(24)
+    response = _page(request, "login.html", csrf_token=token)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/ui")
+    return response
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    session: DbSession,
+    runtime: RuntimeDep,
+    email: Field,
+    password: Field,
+    csrf_token: Field = "",
+) -> Response:
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not _csrf_ok(csrf_token, cookie):
+        return _page(
+            request,
+            "login.html",
+            status=403,
+            csrf_token=cookie,
+            email=email,
+            error="The form expired; please try again.",
+        )
+    try:
+        result = auth_service.sign_in(session, email=email, password=password)
+    except AuthError as exc:
+        return _page(
+            request,
+            "login.html",
+            status=exc.status,
+            csrf_token=cookie,
+            email=email,
+            error=exc.detail,
+        )
+    response = _go(_NEXT[result.next_step])
+    set_session_cookie(response, runtime.settings, result.token)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/ui")
+    return response
+
+
+@router.get("/totp", response_class=HTMLResponse)
+def totp_form(request: Request, session: DbSession) -> Response:
+    state = _state(request, session)
+    if state is None:
+        return _go("/ui/login")
+    return _page(request, "totp.html", csrf_token=state.csrf_token)
+
+
+@router.post("/totp", response_class=HTMLResponse)
+def totp(request: Request, session: DbSession, code: Field, csrf_token: Field = "") -> Response:
+    state = _state(request, session)
+    if state is None or not _csrf_ok(csrf_token, state.csrf_token):
+        return _go("/ui/login")
+    try:
+        step = auth_service.pass_totp(session, state, code=code)
+    except AuthError as exc:
+        return _page(
+            request, "totp.html", status=exc.status, csrf_token=state.csrf_token, error=exc.detail
+        )
+    return _go(_NEXT[step])
+
+
+@router.get("/enrol", response_class=HTMLResponse)
+def enrol_form(request: Request, session: DbSession) -> Response:
+    state = _state(request, session)
+    if state is None:
+        return _go("/ui/login")
+    return _page(request, "enrol.html", csrf_token=state.csrf_token)
+
+
+@router.post("/enrol/start", response_class=HTMLResponse)
+def enrol_start(request: Request, session: DbSession, csrf_token: Field = "") -> Response:
+    state = _state(request, session)
+    if state is None or not _csrf_ok(csrf_token, state.csrf_token):
+        return _go("/ui/login")
+    try:
+        secret, uri = auth_service.start_totp_enrolment(session, state)
+    except AuthError as exc:
+        return _page(
+            request, "enrol.html", status=exc.status, csrf_token=state.csrf_token, error=exc.detail
+        )
+    return _page(request, "enrol.html", csrf_token=state.csrf_token, secret=secret, otpauth_uri=uri)
+
+
+@router.post("/enrol/confirm", response_class=HTMLResponse)
+def enrol_confirm(
+    request: Request, session: DbSession, code: Field, csrf_token: Field = ""
+) -> Response:
+    state = _state(request, session)
+    if state is None or not _csrf_ok(csrf_token, state.csrf_token):
+        return _go("/ui/login")
+    try:
+        step = auth_service.confirm_totp(session, state, code=code)
+    except AuthError as exc:
+        return _page(
+            request, "enrol.html", status=exc.status, csrf_token=state.csrf_token, error=exc.detail
+        )
+    return _go(_NEXT[step])
+
+
+@router.get("/password", response_class=HTMLResponse)
+def password_form(request: Request, session: DbSession) -> Response:
+    state = _state(request, session)
+    if state is None or not state.mfa_passed:
+        return _go("/ui/login" if state is None else _next(state))
+    return _page(request, "password.html", csrf_token=state.csrf_token)
+
+
+@router.post("/password", response_class=HTMLResponse)
+def password(
+    request: Request,
+    session: DbSession,
+    current_password: Field,
+    new_password: Field,
+    csrf_token: Field = "",
+) -> Response:
+    state = _state(request, session)
+    if state is None or not state.mfa_passed or not _csrf_ok(csrf_token, state.csrf_token):
+        return _go("/ui/login")
+    try:
+        auth_service.change_password(session, state, current=current_password, new=new_password)
+    except AuthError as exc:
+        return _page(
+            request,
+            "password.html",
+            status=exc.status,
+            csrf_token=state.csrf_token,
+            error=exc.detail,
+        )
+    return _go("/ui/")
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: DbSession) -> Response:
+    state = _state(request, session)
+    if state is None:
+        return _go("/ui/login")
+    if not state.mfa_passed or state.must_change_password:
+        return _go(_next(state))
+    profile = auth_service.describe(session, state.caller)
+    return _page(
+        request,
+        "home.html",
+        caller=state.caller,
+        csrf_token=state.csrf_token,
+        roles=sorted(state.caller.roles),
+        profile=profile,
+    )
+
+
+@router.post("/logout")
+def logout(request: Request, session: DbSession, csrf_token: Field = "") -> Response:
+    state = _state(request, session)
+    if state is not None and not _csrf_ok(csrf_token, state.csrf_token):
+        return _go("/ui/")  # a forged sign-out changes nothing
+    if state is not None:
+        auth_service.sign_out(session, state)
+    response = _go("/ui/login")
+    clear_session_cookie(response)
+    return response
+
+
+@router.post("/sessions/revoke")
+def revoke_everywhere(request: Request, session: DbSession, csrf_token: Field = "") -> Response:
+    state = _state(request, session)
+    if state is None or not state.mfa_passed or not _csrf_ok(csrf_token, state.csrf_token):
+        return _go("/ui/")
+    auth_service.revoke_sessions(session, state.caller.id)
+    response = _go("/ui/login")
+    clear_session_cookie(response)
+    return response

@@ -1,0 +1,252 @@
+"""The transactional outbox: work to do after a commit, written in the same transaction.
+
+`enqueue()` adds an event row beside the data it concerns; a relay (gateway.delivery)
+hands committed events to Celery, or runs them in-process when no broker is configured.
+`execute()` runs one event exactly once in effect: under a row lock it skips events already
+done, runs the registered handler and marks the event done in the handler's own
+transaction. Retries are outbox-driven (the row goes back to pending with a backoff), so a
+broker outage or a worker crash loses nothing.
+
+Handlers are registered with `@task(name)` in the owning package's `tasks.py`; payloads
+hold ids, never ORM objects or client content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy import JSON, Index, String, Text, event, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column, sessionmaker
+
+from kernel.db import Base, new_id, transaction, utcnow
+from kernel.errors import Recoverable, RefhubError
+
+__all__ = [
+    "EventState",
+    "OutboxEvent",
+    "TaskSpec",
+    "enqueue",
+    "execute",
+    "on_commit_with_events",
+    "registered_tasks",
+    "remove_commit_listener",
+    "task",
+]
+
+log = structlog.get_logger(__name__)
+_WRITTEN_KEY = "refhub.outbox.written"
+_ERROR_LIMIT = 2000
+
+Handler = Callable[..., None]
+
+
+class EventState(enum.StrEnum):
+    PENDING = "pending"
+    DISPATCHED = "dispatched"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class OutboxEvent(Base):
+    """A unit of work committed with the data it concerns, waiting to run."""
+
+    __tablename__ = "kernel_outbox_event"
+    __table_args__ = (Index("ix_kernel_outbox_event_state_available_at", "state", "available_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    task: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    state: Mapped[str] = mapped_column(String(20), default=EventState.PENDING)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    available_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    dispatched_at: Mapped[dt.datetime | None]
+    done_at: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A registered handler and how it is retried and, if periodic, scheduled."""
+
+    name: str
+    handler: Handler
+    max_attempts: int = 8
+    backoff_base_seconds: float = 2.0
+    backoff_cap_seconds: float = 3600.0
+    every_seconds: float | None = None
+
+    def backoff(self, attempts: int) -> dt.timedelta:
+        """Exponential backoff with full jitter for the `attempts`-th retry."""
+        ceiling = min(self.backoff_cap_seconds, self.backoff_base_seconds * 2 ** max(attempts, 0))
+        return dt.timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - jitter
+
+
+_REGISTRY: dict[str, TaskSpec] = {}
+
+
+def task(
+    name: str,
+    *,
+    max_attempts: int = 8,
+    backoff_base_seconds: float = 2.0,
+    backoff_cap_seconds: float = 3600.0,
+    every_seconds: float | None = None,
+) -> Callable[[Handler], Handler]:
+    """Register `handler(session, **payload)` as the outbox task `name`.
+
+    `every_seconds` makes it periodic: beat (or the embedded relay) enqueues it on that
+    interval, once per interval however many schedulers run.
+    """
+
+    def register(handler: Handler) -> Handler:
+        existing = _REGISTRY.get(name)
+        if existing is not None and existing.handler is not handler:
+            raise RuntimeError(f"outbox task {name!r} is registered twice")
+        _REGISTRY[name] = TaskSpec(
+            name=name,
+            handler=handler,
+            max_attempts=max_attempts,
+            backoff_base_seconds=backoff_base_seconds,
+            backoff_cap_seconds=backoff_cap_seconds,
+            every_seconds=every_seconds,
+        )
+        return handler
+
+    return register
+
+
+def registered_tasks() -> dict[str, TaskSpec]:
+    """Every registered task by name (a copy)."""
+    return dict(_REGISTRY)
+
+
+def enqueue(
+    session: Session,
+    task_name: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    dedupe_key: str | None = None,
+    delay: dt.timedelta | None = None,
+) -> None:
+    """Add work to the session's transaction; it runs only if the transaction commits.
+
+    With a `dedupe_key`, a second enqueue of the same key is ignored (idempotent).
+
+    Raises:
+        KeyError: no task of that name is registered.
+    """
+    if task_name not in _REGISTRY:
+        known = ", ".join(sorted(_REGISTRY)) or "none"
+        raise KeyError(f"unknown outbox task {task_name!r}; registered: {known}")
+    now = utcnow()
+    values = {
+        "id": new_id(),
+        "task": task_name,
+        "payload": payload or {},
+        "dedupe_key": dedupe_key,
+        "state": EventState.PENDING.value,
+        "created_at": now,
+        "available_at": now + (delay or dt.timedelta()),
+        "attempts": 0,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(OutboxEvent).values(**values)
+    if dedupe_key is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    session.execute(statement)
+    session.info[_WRITTEN_KEY] = True
+
+
+_COMMIT_LISTENERS: list[Callable[[], None]] = []
+
+
+def on_commit_with_events(listener: Callable[[], None]) -> None:
+    """Call `listener` after any commit in this process that wrote outbox events."""
+    _COMMIT_LISTENERS.append(listener)
+
+
+def remove_commit_listener(listener: Callable[[], None]) -> None:
+    """Stop calling a listener added with `on_commit_with_events`."""
+    if listener in _COMMIT_LISTENERS:
+        _COMMIT_LISTENERS.remove(listener)
+
+
+@event.listens_for(Session, "after_commit")
+def _notify(session: Session) -> None:
+    if session.info.pop(_WRITTEN_KEY, False):
+        for listener in _COMMIT_LISTENERS:
+            listener()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WRITTEN_KEY, None)
+
+
+class Outcome(enum.StrEnum):
+    DONE = "done"
+    SKIPPED = "skipped"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+def _short(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:_ERROR_LIMIT]
+
+
+def execute(factory: sessionmaker[Session], event_id: uuid.UUID) -> Outcome:
+    """Run one outbox event at most once in effect; return what happened.
+
+    The handler runs in the same transaction that marks the event done, so its writes and
+    the `done` mark commit together. A `Recoverable` error (or a database that is briefly
+    away) puts the event back to pending after a backoff until `max_attempts`; any other
+    error dead-letters it (`failed`, with the error) for an operator to inspect and re-run.
+    """
+    with transaction(factory) as session:
+        row = session.scalars(
+            select(OutboxEvent).where(OutboxEvent.id == event_id).with_for_update()
+        ).first()
+        if row is None or row.state in (EventState.DONE, EventState.FAILED):
+            return Outcome.SKIPPED
+        spec = _REGISTRY.get(row.task)
+        row.attempts += 1
+        if spec is None:
+            row.state, row.last_error = EventState.FAILED, f"no handler registered for {row.task}"
+            return Outcome.FAILED
+        bound = log.bind(task=row.task, event_id=str(row.id), attempt=row.attempts)
+        try:
+            with session.begin_nested():
+                spec.handler(session, **row.payload)
+        except (Recoverable, OperationalError) as exc:
+            row.last_error = _short(exc)
+            if row.attempts >= spec.max_attempts:
+                row.state = EventState.FAILED
+                bound.warning("outbox.dead_letter", error=type(exc).__name__)
+                return Outcome.FAILED
+            row.state = EventState.PENDING
+            row.available_at = utcnow() + spec.backoff(row.attempts)
+            bound.info("outbox.retry_scheduled", error=type(exc).__name__)
+            return Outcome.RETRY
+        except RefhubError as exc:
+            row.state, row.last_error = EventState.FAILED, _short(exc)
+            bound.warning("outbox.dead_letter", error=type(exc).__name__)
+            return Outcome.FAILED
+        except Exception as exc:  # noqa: BLE001 - a handler bug dead-letters its event, not the relay
+            row.state, row.last_error = EventState.FAILED, _short(exc)
+            bound.exception("outbox.handler_crashed")
+            return Outcome.FAILED
+        row.state, row.done_at = EventState.DONE, utcnow()
+        return Outcome.DONE

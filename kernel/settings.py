@@ -1,0 +1,195 @@
+"""The one settings object: read from `REFHUB_*` environment variables, checked at start.
+
+Nothing else in refhub reads the environment. A bad value stops start-up with one clear line
+per problem (see `load_settings` and `SettingsError`).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kernel.errors import SettingsError
+
+__all__ = ["Settings", "get_settings", "load_settings", "reset_settings_cache"]
+
+_DB_SCHEMES = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
+_BROKER_SCHEMES = ("redis", "rediss")
+_PLACEHOLDERS = {"changeme", "change-me", "secret", "please-change", "xxx", "todo"}
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Every field maps to `REFHUB_<FIELD NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="REFHUB_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Folder for the embedded database, key files and exports.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means the embedded SQLite file data_dir/refhub.db.",
+    )
+    broker_url: str = Field(
+        default="",
+        description="Celery broker (redis://...). Empty means embedded in-process delivery.",
+    )
+    keys_dir: Path | None = Field(
+        default=None, description="Folder holding key files; default data_dir/keys."
+    )
+    audit_signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) that signs audit checkpoints; "
+        "default keys_dir/audit-signing.pem.",
+    )
+    message_signing_key_file: Path | None = Field(
+        default=None,
+        description="EC P-256 private JWK that signs messages to agencies (published at "
+        "/.well-known/jwks.json); default keys_dir/message-signing.jwk.",
+    )
+    kek_file: Path | None = Field(
+        default=None,
+        description="Key-encryption key (32 bytes) wrapping each client's data key; "
+        "default keys_dir/kek.key. Created by `refhub keys init`.",
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Public URL callers use to reach the hub."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="If set, /metrics requires `Authorization: Bearer <token>`."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "console"] = "json"
+    relay_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    relay_batch_size: int = Field(default=100, ge=1, le=10_000)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        scheme = urlsplit(value).scheme
+        base = scheme.split("+", 1)[0]
+        if base not in _DB_SCHEMES:
+            raise ValueError(
+                f"unsupported scheme {scheme!r}; use sqlite:///path/to/file.db "
+                "or postgresql://user@host:5432/dbname"
+            )
+        if base == "postgresql" and "+" not in scheme:
+            value = _DB_SCHEMES["postgresql"] + value[len(scheme) :]
+        elif base == "postgresql" and scheme != _DB_SCHEMES["postgresql"]:
+            raise ValueError(f"driver {scheme!r} is not supported; use postgresql+psycopg://")
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _check_broker_url(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in _BROKER_SCHEMES:
+            raise ValueError(
+                "the broker must be Redis: redis://host:6379/0 (or rediss:// for TLS); "
+                "leave it empty for embedded in-process delivery"
+            )
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_public_base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL such as https://refhub.example.org")
+        if parts.query or parts.fragment:
+            raise ValueError("must not carry a query or fragment")
+        return value.rstrip("/")
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _check_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            secret = value.get_secret_value()
+            if secret.lower() in _PLACEHOLDERS or len(secret) < 16:
+                raise ValueError("is a placeholder or shorter than 16 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        # frozen model: derived defaults are set once, here.
+        if not self.database_url:
+            db_file = (self.data_dir / "refhub.db").resolve()
+            object.__setattr__(self, "database_url", f"sqlite:///{db_file}")
+        if self.keys_dir is None:
+            object.__setattr__(self, "keys_dir", self.data_dir / "keys")
+        if self.audit_signing_key_file is None:
+            object.__setattr__(self, "audit_signing_key_file", self.key_dir / "audit-signing.pem")
+        if self.message_signing_key_file is None:
+            object.__setattr__(
+                self, "message_signing_key_file", self.key_dir / "message-signing.jwk"
+            )
+        if self.kek_file is None:
+            object.__setattr__(self, "kek_file", self.key_dir / "kek.key")
+        return self
+
+    @property
+    def key_dir(self) -> Path:
+        """The folder of key files (never None after validation)."""
+        return self.keys_dir if self.keys_dir is not None else self.data_dir / "keys"
+
+    @property
+    def audit_key_path(self) -> Path:
+        assert self.audit_signing_key_file is not None
+        return self.audit_signing_key_file
+
+    @property
+    def message_key_path(self) -> Path:
+        assert self.message_signing_key_file is not None
+        return self.message_signing_key_file
+
+    @property
+    def kek_path(self) -> Path:
+        """The key-encryption key file (never None after validation)."""
+        assert self.kek_file is not None
+        return self.kek_file
+
+    @property
+    def embedded_delivery(self) -> bool:
+        """True when no broker is configured: the outbox runs in-process."""
+        return not self.broker_url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings() -> Settings:
+    """Read and validate the settings.
+
+    Raises:
+        SettingsError: one line per bad value, naming the environment variable and the fix.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else ""
+            name = f"REFHUB_{field.upper()}" if field else "settings"
+            message = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"{name}: {message}")
+        raise SettingsError("; ".join(lines)) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, loaded once."""
+    return load_settings()
+
+
+def reset_settings_cache() -> None:
+    """Forget the loaded settings (tests and the CLI change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,223 @@
+"""Walks every route of the OpenAPI document: anonymous callers are refused, and a caller
+from another organisation can neither read, list, change nor learn of organisation A's
+records. A new route fails this test until it is classified here."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from gateway.auth.models import Organisation
+from kernel.caller import Role
+from tests.consent.factories import CONSENT_BODY, isolation_ids
+from tests.directory.factories import make_listing
+from tests.gateway.auth.factories import (
+    RegisteredClient,
+    make_client,
+    private_key,
+    public_jwk,
+    token_form,
+)
+from tests.gateway.staff import Account, MakeAccount, StaffClient
+
+pytestmark = pytest.mark.filterwarnings("ignore:EdDSA is deprecated")
+
+PUBLIC = {
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("GET", "/fhir/metadata"),
+    ("GET", "/.well-known/smart-configuration"),
+    ("GET", "/.well-known/jwks.json"),
+    ("POST", "/auth/token"),
+    ("POST", "/auth/login"),
+    ("POST", "/admin/organisations/applications"),
+    ("GET", "/convert/formats"),
+    ("GET", "/convert/template.csv"),
+    ("GET", "/convert/summary.schema.json"),
+    # The directory is readable by all (what each caller sees is narrowed in
+    # directory.access; Endpoint answers 401 to the public, see tests/directory).
+    ("GET", "/directory/services"),
+    ("GET", "/directory/services/{service_id}"),
+    *(
+        ("GET", f"/hsds{path}")
+        for path in (
+            "/",
+            "/services",
+            "/services/{id}",
+            "/organizations",
+            "/organizations/{id}",
+            "/service_at_locations",
+            "/service_at_locations/{id}",
+            "/taxonomies",
+            "/taxonomies/{id}",
+            "/taxonomy_terms",
+            "/taxonomy_terms/{id}",
+        )
+    ),
+    *(
+        ("GET", f"/fhir/{kind}{suffix}")
+        for kind in ("HealthcareService", "Organization", "Location")
+        for suffix in ("", "/{id}")
+    ),
+    # The client consent page: a link token, then the page's own session cookie.
+    ("GET", "/consent/page"),
+    ("GET", "/consent/page/open"),
+    ("POST", "/consent/page/open"),
+    ("POST", "/consent/page/revoke"),
+    ("POST", "/consent/page/signout"),
+    ("GET", "/consent/page/receipts/{record_id}"),
+}
+
+# Shared with every member of the network by design (the directory's electronic endpoints):
+# anonymous callers are refused, other organisations are not.
+NETWORK_READABLE = {("GET", "/fhir/Endpoint"), ("GET", "/fhir/Endpoint/{id}")}
+
+NEW_KEY = public_jwk(private_key("EdDSA"), "intruder-key")
+
+# A valid body for each state-changing route with a path parameter, so the request gets
+# past validation and the isolation rule itself is what answers.
+BODIES: dict[tuple[str, str], Any] = {
+    ("POST", "/admin/organisations/{org_id}/users"): {
+        "email": "intruder@example.org",
+        "display_name": "Intruder",
+        "roles": ["case_worker"],
+    },
+    ("PATCH", "/admin/users/{user_id}"): {"team": "intruders"},
+    ("POST", "/admin/organisations/{org_id}/approve"): {"reason": "x"},
+    ("POST", "/admin/organisations/{org_id}/reject"): {"reason": "x"},
+    ("POST", "/admin/organisations/{org_id}/suspend"): {"reason": "x"},
+    ("POST", "/admin/organisations/{org_id}/reactivate"): {"reason": "x"},
+    ("POST", "/admin/users/{user_id}/password-reset"): None,
+    ("POST", "/admin/users/{user_id}/sessions/revoke"): None,
+    ("POST", "/admin/organisations/{organisation_id}/clients"): {
+        "name": "Intruder system",
+        "jwks": {"keys": [NEW_KEY]},
+        "allowed_scopes": ["system/*.read"],
+    },
+    ("POST", "/admin/clients/{client_id}/revoke"): None,
+    ("POST", "/admin/clients/{client_id}/keys"): {"jwk": NEW_KEY},
+    ("POST", "/admin/clients/{client_id}/keys/{kid}/revoke"): None,
+    ("PUT", "/directory/services/{service_id}"): {"name": "Hijacked listing"},
+    ("POST", "/directory/services/{service_id}/confirm"): None,
+    ("POST", "/directory/services/{service_id}/moderation"): {"action": "suspend", "reason": "x"},
+    ("POST", "/consent/clients/{person_id}/links"): {
+        "related_id": "00000000-0000-4000-8000-000000000000",
+        "kind": "family",
+        "relationship": "sibling",
+    },
+    ("POST", "/consent/clients/{person_id}/consents"): CONSENT_BODY,
+    ("POST", "/consent/consents/{consent_id}/versions"): CONSENT_BODY,
+    ("POST", "/consent/consents/{consent_id}/revoke"): {"reason": "client-instruction"},
+    ("POST", "/consent/clients/{person_id}/page-links"): {},
+    ("POST", "/admin/outbox/dead-letters/{event_id}/retry"): None,
+}
+
+
+def _operations(app: FastAPI) -> list[tuple[str, str]]:
+    return sorted(
+        (method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item
+    )
+
+
+def test_anonymous_callers_are_refused_everywhere(app: FastAPI) -> None:
+    http = TestClient(app, raise_server_exceptions=False)
+    checked = 0
+    for method, path in _operations(app):
+        if (method, path) in PUBLIC:
+            continue
+        url = re.sub(r"\{[^}]+\}", "00000000-0000-4000-8000-000000000000", path)
+        response = http.request(method, url, json={})
+        assert response.status_code == 401, (method, path, response.status_code)
+        body = response.json()
+        if path.startswith("/fhir/"):
+            assert body["resourceType"] == "OperationOutcome", (method, path)
+            assert body["issue"][0]["code"] == "login", (method, path)
+        else:
+            assert body["code"] in {"not-authenticated", "invalid-token"}, (method, path)
+        checked += 1
+    assert checked >= 40
+
+
+def _bearer_for(app: FastAPI, db: Session, org: Organisation) -> dict[str, str]:
+    """A system client of `org` with every scope, signed in with SMART Backend Services."""
+    return _bearer_of(app, make_client(db, org, algs=("ES384",), scopes=("system/*.cruds",)))
+
+
+def _bearer_of(app: FastAPI, registered: RegisteredClient) -> dict[str, str]:
+    audience = "http://127.0.0.1:8000/auth/token"
+    form = token_form(registered.assertion(audience), scope="system/Task.rs")
+    token = TestClient(app).post("/auth/token", data=form)
+    assert token.status_code == 200, token.text
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+@pytest.mark.parametrize("intruder_kind", ["org admin", "system client"])
+def test_a_foreign_organisation_learns_nothing(
+    intruder_kind: str,
+    app: FastAPI,
+    db: Session,
+    make_account: MakeAccount,
+    staff_client: Callable[[Account], StaffClient],
+) -> None:
+    ours = make_account(roles=(Role.ORG_ADMIN,))
+    our_client = make_client(db, ours.org)
+    theirs = make_account(roles=(Role.ORG_ADMIN,))
+    if intruder_kind == "org admin":
+        staff = staff_client(theirs)
+        http, headers = staff.http, {"X-CSRF-Token": staff.csrf}
+    else:
+        http, headers = (
+            TestClient(app, raise_server_exceptions=False),
+            _bearer_for(app, db, theirs.org),
+        )
+    ids = {
+        "org_id": ours.org.id,
+        "organisation_id": ours.org.id,
+        "user_id": ours.user.id,
+        "client_id": our_client.client.id,
+        "kid": next(iter(our_client.keys)),
+        "service_id": make_listing(db, ours.org.id),
+        "event_id": uuid.uuid4(),
+        **isolation_ids(db, ours.org.id),
+    }
+    secrets = (ours.org.name, ours.user.email)  # ids appear only where the caller sent them
+    walked = 0
+    for method, path in _operations(app):
+        params = re.findall(r"\{([^}]+)\}", path)
+        if not params or (method, path) in PUBLIC | NETWORK_READABLE:
+            continue
+        unknown = [p for p in params if p not in ids]
+        assert not unknown, f"add ids for {unknown} to walk {method} {path}"
+        url = path.format(**ids)
+        if method in ("POST", "PATCH", "PUT"):
+            assert (method, path) in BODIES, f"add a valid body for {method} {path}"
+            response = http.request(method, url, json=BODIES[(method, path)], headers=headers)
+        else:
+            response = http.request(method, url, headers=headers)
+        assert response.status_code in (403, 404), (method, path, response.status_code)
+        for secret in secrets:
+            assert secret not in response.text, (method, path)
+        walked += 1
+    assert walked >= 25
+    # and nothing changed for organisation A: its admin still signs in, its client still works
+    assert staff_client(ours).get("/auth/me").status_code == 200
+    assert _bearer_of(app, our_client)
+
+
+@pytest.mark.parametrize("path", ["/admin/organisations"])
+def test_lists_show_only_the_callers_organisation(
+    path: str, make_account: MakeAccount, staff_client: Callable[[Account], StaffClient]
+) -> None:
+    ours = make_account(roles=(Role.ORG_ADMIN,))
+    intruder = staff_client(make_account(roles=(Role.ORG_ADMIN,)))
+    listed = intruder.get(path)
+    assert listed.status_code == 200
+    assert ours.org.name not in listed.text
