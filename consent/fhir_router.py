@@ -117,7 +117,7 @@ def make_fhir_router(
     """The consent FHIR routes, authenticated by `caller_dependency`."""
     router = APIRouter(prefix="/fhir", tags=["fhir"])
     current_caller = Depends(caller_dependency)
-    db = Depends(session_dependency)
+    db = Depends(session_dependency, scope="function")
 
     def resource(session: Session, records: list[ConsentRecord]) -> list[dict[str, Any]]:
         provisions = service.provisions_of(session, records)

@@ -39,7 +39,7 @@ def make_page_router(
 ) -> APIRouter:
     """The public consent-page routes (authenticated by link token, then page cookie)."""
     router = APIRouter(prefix=_PATH, tags=["consent page (public)"], include_in_schema=True)
-    db = Depends(session_dependency)
+    db = Depends(session_dependency, scope="function")
     secure = base_url.startswith("https://")
 
     def html(template: str, language: str, status: int = 200, **context: Any) -> HTMLResponse:

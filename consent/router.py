@@ -73,7 +73,7 @@ def make_router(
     router = APIRouter(prefix="/consent", tags=["consent"], responses=_problems(401, 403, 404))
     # Defaults, not Annotated aliases: annotations are strings here (PEP 563).
     current_caller = Depends(caller_dependency)
-    db = Depends(session_dependency)
+    db = Depends(session_dependency, scope="function")
 
     def need(caller: Caller, resource: str, letter: str) -> None:
         require_scope(scope_allows, caller, resource, letter)

@@ -83,7 +83,7 @@ def _visible_orgs(viewer: Viewer) -> Select[DirOrganization]:
 
 def make_router(wiring: Wiring) -> APIRouter:
     router = APIRouter(prefix="/fhir", tags=["fhir: directory"])
-    session_dep = Depends(wiring.session)
+    session_dep = Depends(wiring.session, scope="function")
 
     def optional(request: Request, session: Session = session_dep) -> Caller | None:
         return wiring.optional_caller(request, session)

@@ -62,7 +62,7 @@ def _page_of(page: Page, contents: list[dict[str, Any]]) -> dict[str, Any]:
 
 def make_router(wiring: Wiring) -> APIRouter:
     router = APIRouter(prefix="/hsds", tags=["hsds 3.0"])
-    session_dep = Depends(wiring.session)
+    session_dep = Depends(wiring.session, scope="function")
 
     def optional(request: Request, session: Session = session_dep) -> Caller | None:
         return wiring.optional_caller(request, session)

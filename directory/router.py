@@ -69,7 +69,7 @@ def _point(value: str | None, name: str) -> tuple[float, float] | None:
 
 def make_router(wiring: Wiring) -> APIRouter:
     router = APIRouter(prefix="/directory", tags=["directory"], responses=_ERRORS)
-    session_dep = Depends(wiring.session)
+    session_dep = Depends(wiring.session, scope="function")
     caller_dep = Depends(wiring.caller)
 
     def optional(request: Request, session: Session = session_dep) -> Caller | None:

@@ -21,10 +21,15 @@ def get_runtime(request: Request) -> Runtime:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on error."""
+    """One transaction per request: committed when the route returns, rolled back on error.
+
+    Used with ``scope="function"`` everywhere: the commit happens before the response is
+    sent, so a client that follows a redirect (or a 201) always finds what was written, and
+    a failed commit is an error response rather than a lost write after a success.
+    """
     with transaction(get_runtime(request).sessions) as session:
         yield session
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
