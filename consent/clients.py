@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session
 
 from adapters import DataCategory
 from consent import decision, vault
-from consent.errors import ConsentInvalid, ConsentNotFound, ConsentNotPermitted
+from consent.errors import (
+    ClientErased,
+    ConsentInvalid,
+    ConsentNotFound,
+    ConsentNotPermitted,
+    KeyUnavailable,
+)
 from consent.models import Client, ClientIdentifier, ClientLink, LinkKind
 from consent.schemas import IdentifierIn, IdentityIn, LinkCreate
 from consent.scope import visible_client_ids
@@ -31,10 +37,13 @@ __all__ = [
     "guardians_of",
     "identifiers_of",
     "identity_of",
+    "keyring",
+    "open_for_client",
     "readable_identity",
     "refuse",
     "register_client",
     "require_acting",
+    "seal_for_client",
     "subject_of",
 ]
 
@@ -85,7 +94,7 @@ def register_client(
 ) -> Client:
     """Register a data subject for the caller's organisation; identity encrypted at rest."""
     require_acting(session, caller, "client.register", None)
-    kek = vault.load_kek(get_settings().kek_path)
+    kek = keyring().current
     client_id = new_id()
     wrapped, sealed = vault.encrypt_identity(kek, client_id, identity.model_dump(mode="json"))
     client = Client(
@@ -142,10 +151,58 @@ def get_client(session: Session, caller: Caller, *, client_id: uuid.UUID) -> Cli
     return client
 
 
+def keyring() -> vault.Keyring:
+    """The hub's keyring (current KEK and earlier ones), from the settings.
+
+    Raises:
+        KeyUnavailable: the current KEK file is missing or a key file is broken.
+    """
+    settings = get_settings()
+    return vault.load_keyring(settings.kek_path, settings.kek_previous_path)
+
+
 def identity_of(client: Client) -> dict[str, Any]:
-    """The decrypted identity (name, birth_date, preferred_language, contact)."""
-    kek = vault.load_kek(get_settings().kek_path)
+    """The decrypted identity (name, birth_date, preferred_language, contact).
+
+    Raises:
+        ClientErased: the client's data was erased (410).
+        KeyUnavailable: the KEK that wraps the client's key is not in the keyring.
+    """
+    if client.wrapped_key is None or client.identity_ciphertext is None:
+        raise ClientErased("This client's data was erased.")
+    kek = keyring().get(client.kek_id)
     return vault.decrypt_identity(kek, client.id, client.wrapped_key, client.identity_ciphertext)
+
+
+def seal_for_client(session: Session, client_id: uuid.UUID, data: bytes, context: str) -> bytes:
+    """Encrypt `data` under the client's data key (AES-256-GCM, `context` bound as AAD).
+
+    Raises:
+        ClientErased: the client's key was destroyed; nothing more may be stored.
+        KeyUnavailable: no such client, or the KEK is missing.
+    """
+    client, wrapped, kek = _keyed(session, client_id)
+    return vault.seal(kek, client.id, wrapped, data, context)
+
+
+def open_for_client(session: Session, client_id: uuid.UUID, sealed: bytes, context: str) -> bytes:
+    """Decrypt what `seal_for_client` sealed for this client and context.
+
+    Raises:
+        ClientErased: the client's key was destroyed (crypto-shredding).
+        KeyUnavailable: the ciphertext does not open (wrong context, altered, or no KEK).
+    """
+    client, wrapped, kek = _keyed(session, client_id)
+    return vault.open_sealed(kek, client.id, wrapped, sealed, context)
+
+
+def _keyed(session: Session, client_id: uuid.UUID) -> tuple[Client, bytes, vault.Kek]:
+    client = session.get(Client, client_id)
+    if client is None:
+        raise KeyUnavailable("no data key for this client")
+    if client.wrapped_key is None:
+        raise ClientErased("This client's data was erased.")
+    return client, client.wrapped_key, keyring().get(client.kek_id)
 
 
 def identifiers_of(session: Session, client_id: uuid.UUID) -> list[ClientIdentifier]:

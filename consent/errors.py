@@ -5,6 +5,7 @@ from __future__ import annotations
 from kernel.errors import RefhubError
 
 __all__ = [
+    "ClientErased",
     "ConsentError",
     "ConsentInvalid",
     "ConsentNotFound",
@@ -86,3 +87,11 @@ class KeyUnavailable(ConsentError):
     status = 503
     code = "key-unavailable"
     title = "Key unavailable"
+
+
+class ClientErased(ConsentError):
+    """The client's data key was destroyed (erasure): their data can no longer be read."""
+
+    status = 410
+    code = "client-erased"
+    title = "Client data erased"
