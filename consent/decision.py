@@ -10,6 +10,8 @@ unless a permit applies, and audits every answer. Precedence, per data category:
    purpose (named > any), category (named > all).
 3. On a tie at the top, deny beats permit.
 4. No matching provision: deny.
+5. An erased client has no consents in force, and every decision about them denies
+   (`client-erased`), an emergency override included: there is nothing left to disclose.
 
 See docs/consent.md for why this is preferred to "the most recent consent wins".
 """
@@ -27,6 +29,7 @@ from sqlalchemy.orm import Session
 from adapters import DataCategory
 from consent.errors import ConsentInvalid, ConsentNotPermitted
 from consent.models import (
+    Client,
     ConsentRecord,
     Provision,
     ProvisionKind,
@@ -226,6 +229,11 @@ def _check_override(
     )
 
 
+def _erased(session: Session, client_id: uuid.UUID) -> bool:
+    erased_at = session.scalars(select(Client.erased_at).where(Client.id == client_id)).first()
+    return erased_at is not None
+
+
 def decide(
     session: Session,
     caller: Caller,
@@ -258,7 +266,18 @@ def decide(
         ) from None
     asked = frozenset(categories)
     now = utcnow()
-    if override_code is not None or override_reason is not None:
+    extra: dict[str, str | None] = {}
+    if _erased(session, client_id):
+        decision = Decision(
+            permit=False,
+            permitted_categories=frozenset(),
+            consent_version=None,
+            consent_versions=(),
+            reasons=tuple(f"{c.value}:client-erased" for c in sorted(asked)),
+        )
+        action, outcome = "consent.decide", Outcome.DENIED
+        extra = {"refused": "client-erased"}
+    elif override_code is not None or override_reason is not None:
         _check_override(session, caller, subject, override_code, override_reason)
         decision = Decision(
             permit=bool(asked),
@@ -284,7 +303,6 @@ def decide(
         )
         action = "consent.decide"
         outcome = Outcome.SUCCESS if decision.permit else Outcome.DENIED
-        extra = {}
     audit.record(
         session,
         actor=caller.actor,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kernel.errors import RefhubError
 
 __all__ = [
+    "AlreadyErased",
     "ClientErased",
     "ConsentError",
     "ConsentInvalid",
@@ -95,3 +96,12 @@ class ClientErased(ConsentError):
     status = 410
     code = "client-erased"
     title = "Client data erased"
+
+
+class AlreadyErased(ConsentError):
+    """An erasure of a client whose data was erased before: nothing more to destroy."""
+
+    status = 409
+    code = "already-erased"
+    title = "Client data already erased"
+    keeps_writes = True

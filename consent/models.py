@@ -28,6 +28,7 @@ __all__ = [
     "ClientLink",
     "ConsentRecord",
     "ConsentStatus",
+    "ErasureBasis",
     "GrantMethod",
     "GrantorRelationship",
     "LinkKind",
@@ -81,6 +82,15 @@ class RevokedVia(enum.StrEnum):
     STAFF = "staff"  # on the client's instruction
     CLIENT = "client"  # on the consent page
     EXPIRY = "expiry"  # the period ended (sweep task)
+    ERASURE = "erasure"  # the client's data was erased (crypto-shredding)
+
+
+class ErasureBasis(enum.StrEnum):
+    """The legal ground on which a client's data is erased."""
+
+    RETENTION_ENDED = "retention-ended"
+    DATA_SUBJECT_REQUEST = "data-subject-request"
+    COURT_ORDER = "court-order"
 
 
 class LinkKind(enum.StrEnum):
@@ -92,17 +102,21 @@ class Client(Base):
     """A data subject. `id` is the hub-wide pseudonym; identity is encrypted at rest.
 
     `wrapped_key` is the client's data key wrapped by the key-encryption key `kek_id`;
-    destroying it makes `identity_ciphertext` unreadable (erasure).
+    erasure sets it (and `identity_ciphertext`) to NULL, which makes everything sealed for
+    the client unreadable, and records when and on which basis (`erased_at`,
+    `erasure_basis`). `kek_id` then still names the KEK that wrapped the destroyed key.
     """
 
     __tablename__ = "consent_client"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     registered_by_org_id: Mapped[uuid.UUID] = mapped_column(index=True)
-    kek_id: Mapped[str] = mapped_column(String(32))
-    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
-    identity_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    kek_id: Mapped[str] = mapped_column(String(32), index=True)
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    identity_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    erased_at: Mapped[dt.datetime | None]
+    erasure_basis: Mapped[str | None] = mapped_column(String(40))
 
 
 class ClientIdentifier(Base):

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent.clients import get_client, refuse, require_acting, subject_of
-from consent.errors import ConsentInvalid, ConsentNotFound
+from consent.errors import ClientErased, ConsentInvalid, ConsentNotFound
 from consent.models import (
     Client,
     ConsentRecord,
@@ -178,6 +178,8 @@ def create_consent(
     action = "consent.create" if series_id is None else "consent.amend"
     require_acting(session, caller, action, subject_of(client_id))
     client = get_client(session, caller, client_id=client_id)
+    if client.erased_at is not None:
+        raise ClientErased("This client's data was erased; no consent can be recorded.")
     now = utcnow()
     version = 1
     if series_id is not None:

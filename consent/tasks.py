@@ -9,6 +9,8 @@ and recipients told.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +23,26 @@ from kernel import audit
 from kernel.db import utcnow
 from kernel.outbox import task
 
-__all__ = ["EXPIRY_EVERY_SECONDS", "expire_consents", "expiry_sweep", "on_consent_revoked"]
+__all__ = [
+    "EXPIRY_EVERY_SECONDS",
+    "RevocationListener",
+    "add_revocation_listener",
+    "expire_consents",
+    "expiry_sweep",
+    "on_consent_revoked",
+]
+
+#: Called with (session, consent series id, client id) when a consent ends; the gateway
+#: registers what a revocation requires of the workflow (cancel, notify).
+RevocationListener = Callable[[Session, uuid.UUID, uuid.UUID], None]
+_LISTENERS: list[RevocationListener] = []
+
+
+def add_revocation_listener(listener: RevocationListener) -> None:
+    """Run `listener` in the transaction of every `consent.revoked` event (once each)."""
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+
 
 EXPIRY_EVERY_SECONDS = 300.0
 _SWEEP_ACTOR = "system:consent.expiry_sweep"
@@ -65,9 +86,11 @@ def expiry_sweep(session: Session) -> None:
 def on_consent_revoked(
     session: Session, *, consent_id: str, version: int, client_id: str, via: str
 ) -> None:
-    """Record what a revocation requires of the hub: cancel pending deliveries of the
-    client's data under this consent, and notify recipients that already hold it. The
-    delivery work (issue: delivery) acts on this event; until then the duty is audited."""
+    """Do what a revocation requires of the hub: the registered listeners cancel pending
+    referrals and deliveries of the client's data under this consent and notify recipients
+    that already hold it; the duty and its discharge are audited."""
+    for listener in _LISTENERS:
+        listener(session, uuid.UUID(consent_id), uuid.UUID(client_id))
     audit.record(
         session,
         actor="system:consent.revoked",
@@ -78,5 +101,6 @@ def on_consent_revoked(
             "version": version,
             "via": via,
             "required": "cancel-pending-deliveries notify-recipients",
+            "listeners": len(_LISTENERS),
         },
     )

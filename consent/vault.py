@@ -230,7 +230,7 @@ def retire_keks(previous_dir: Path, ids: frozenset[str]) -> list[str]:
     The caller checks first that no client is wrapped by them any more. Copies elsewhere
     (backups) are not reached: destroy those too. Returns the ids destroyed.
     """
-    destroyed = []
+    destroyed: list[str] = []
     if not previous_dir.is_dir():
         return destroyed
     for path in sorted(previous_dir.glob("*.key")):

@@ -18,6 +18,7 @@ from consent import router as consent_router
 from directory import api as directory_api
 from gateway import consent_wiring
 from gateway.auth import router as auth_router
+from gateway.auth.admin import erasure as erasure_router
 from gateway.auth.admin import router as admin_router
 from gateway.auth.clients import admin_router as clients_admin_router
 from gateway.auth.clients import router as clients_router
@@ -25,10 +26,13 @@ from gateway.auth.clients.scopes import scope_allows
 from gateway.auth.dependencies import current_caller
 from gateway.convert import router as convert_router
 from gateway.delivery import admin_router as delivery_admin_router
+from gateway.delivery import inbox_router as delivery_inbox_router
 from gateway.delivery import router as delivery_router
+from gateway.delivery import subscriptions_router as delivery_subscriptions_router
 from gateway.delivery.relay import Dispatcher, InProcessDispatcher, Relay, RelayThread
 from gateway.delivery.worker import CeleryDispatcher, make_celery
 from gateway.dependencies import get_session
+from gateway.documents import router as documents_router
 from gateway.errors import install_error_handlers
 from gateway.fhir import router as fhir_router
 from gateway.health import router as health_router
@@ -38,6 +42,12 @@ from gateway.observability.middleware import RequestContextMiddleware
 from gateway.runtime import Runtime
 from gateway.task_modules import load_task_modules
 from gateway.web import router as web_router
+from gateway.web import workflow as web_workflow
+from gateway.workflow import cases_router as workflow_cases_router
+from gateway.workflow import fhir_router as workflow_fhir_router
+from gateway.workflow import reports_router as workflow_reports_router
+from gateway.workflow import router as workflow_router
+from gateway.workflow import settings_router as workflow_settings_router
 from kernel import __version__
 from kernel.settings import get_settings
 
@@ -100,8 +110,10 @@ def create_app(runtime: Runtime | None = None, *, run_relay: bool = True) -> Fas
     app.include_router(clients_router.router)
     app.include_router(auth_router.router)
     app.include_router(admin_router.router)
+    app.include_router(erasure_router.router)
     app.include_router(clients_admin_router.make_admin_router(current_caller))
     app.include_router(convert_router.router)
+    app.include_router(documents_router.router)
     for router in directory_api.routers(
         directory_api.Wiring(get_session, current_caller, scope_allows)
     ):
@@ -133,5 +145,14 @@ def create_app(runtime: Runtime | None = None, *, run_relay: bool = True) -> Fas
     )
     app.include_router(delivery_router.router)
     app.include_router(delivery_admin_router.router)
+    app.include_router(delivery_inbox_router.router)
+    app.include_router(delivery_subscriptions_router.router)
+    app.include_router(workflow_router.router)
+    app.include_router(workflow_cases_router.handover_router)
+    app.include_router(workflow_cases_router.cases_router)
+    app.include_router(workflow_fhir_router.router)
+    app.include_router(workflow_settings_router.router)
+    app.include_router(workflow_reports_router.router)
     app.include_router(web_router.router)
+    app.include_router(web_workflow.router)
     return app

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from directory import demo as directory_demo
 from gateway import consent_wiring
 from gateway.auth import demo as auth_demo
+from gateway.workflow import demo as workflow_demo
 from kernel import audit
 from kernel.settings import Settings
 
@@ -41,7 +42,13 @@ def _hub_basics(session: Session, settings: Settings) -> list[str]:
     ]
 
 
-DEMO_LOADERS: list[Loader] = [_hub_basics, auth_demo.load, directory_demo.load, consent_wiring.load]
+DEMO_LOADERS: list[Loader] = [
+    _hub_basics,
+    auth_demo.load,
+    directory_demo.load,
+    consent_wiring.load,
+    workflow_demo.load,
+]
 
 
 def load_demo(session: Session, settings: Settings) -> list[str]:

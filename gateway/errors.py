@@ -75,8 +75,13 @@ def problem_response(
     detail: str,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    """Render one error in the format the route's surface speaks."""
+    """Render one error in the format the route's surface speaks.
+
+    `extra` adds members to problem JSON (e.g. the allowed transitions of a 409); on FHIR
+    routes the detail text must already say what they say.
+    """
     request_id = _request_id(request)
     out_headers = {"X-Request-ID": request_id, **(headers or {})}
     if request.url.path == FHIR_PREFIX or request.url.path.startswith(FHIR_PREFIX + "/"):
@@ -114,6 +119,8 @@ def problem_response(
     }
     if errors:
         body["errors"] = errors
+    for key, value in (extra or {}).items():
+        body.setdefault(key, value)
     return JSONResponse(
         body, status_code=status, media_type="application/problem+json", headers=out_headers
     )
@@ -136,6 +143,8 @@ async def _refhub_error(request: Request, exc: Exception) -> JSONResponse:
         title=exc.title,
         detail=exc.detail,
         headers=headers,
+        errors=getattr(exc, "errors", None),
+        extra=getattr(exc, "extra", None),
     )
 
 

@@ -98,7 +98,8 @@ class Runtime:
         _ = self.audit_signing_key
         _ = self.message_signing_key
         try:
-            consent_vault.load_kek(self.settings.kek_path)
+            # The current KEK and every earlier one kept for a rotation must be readable.
+            consent_vault.load_keyring(self.settings.kek_path, self.settings.kek_previous_path)
         except consent_errors.KeyUnavailable as exc:
             raise StartupError(exc.detail) from None
 

@@ -7,6 +7,9 @@ from directory import models as directory_models
 from gateway.audit import models as audit_models
 from gateway.auth import models as auth_models
 from gateway.auth.clients import models as client_models
+from gateway.delivery import models as delivery_models
+from gateway.documents import models as document_models
+from gateway.workflow import models as workflow_models
 from kernel import audit as kernel_audit
 from kernel import outbox as kernel_outbox
 from kernel.db import Base
@@ -22,5 +25,8 @@ _TABLE_MODULES = (
     client_models,
     directory_models,
     consent_models,
+    delivery_models,
+    document_models,
+    workflow_models,
 )
 metadata = Base.metadata

@@ -15,6 +15,9 @@ TASK_MODULES = (
     "gateway.auth.clients.tasks",
     "consent.tasks",
     "directory.tasks",
+    "gateway.delivery.tasks",
+    "gateway.workflow.tasks",
+    "gateway.workflow.monitor",
 )
 
 

@@ -59,8 +59,16 @@ class Conflict(RefhubError):
 
 
 class Recoverable(RefhubError):
-    """A temporary failure: the same work may succeed later."""
+    """A temporary failure: the same work may succeed later.
+
+    `retry_after` (seconds), when given, is when to try again instead of the task's own
+    backoff (a receiver's `Retry-After`, or a backoff the raiser computed itself).
+    """
 
     status = 503
     code = "temporarily-unavailable"
     title = "Temporarily unavailable"
+
+    def __init__(self, detail: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -9,6 +9,13 @@ broker outage or a worker crash loses nothing.
 
 Handlers are registered with `@task(name)` in the owning package's `tasks.py`; payloads
 hold ids, never ORM objects or client content.
+
+A task that talks to the network declares `perform` and `finish` (a *phased* task): the
+handler then only prepares a plan in the claiming transaction, which commits and releases
+the event's row lock; `perform(plan)` runs with no transaction open; `finish(session,
+result, **payload)` runs in a second transaction that locks the event again and marks it
+done. A crash during `perform` leaves the event dispatched, so it is run again
+(at-least-once); the handler and `finish` must therefore be idempotent.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ __all__ = [
     "EventState",
     "OutboxEvent",
     "TaskSpec",
+    "current_attempt",
     "enqueue",
     "execute",
     "on_commit_with_events",
@@ -44,9 +52,10 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 _WRITTEN_KEY = "refhub.outbox.written"
+_ATTEMPT_KEY = "refhub.outbox.attempt"
 _ERROR_LIMIT = 2000
 
-Handler = Callable[..., None]
+Handler = Callable[..., Any]  # None, or a phased task's plan
 
 
 class EventState(enum.StrEnum):
@@ -85,6 +94,8 @@ class TaskSpec:
     backoff_base_seconds: float = 2.0
     backoff_cap_seconds: float = 3600.0
     every_seconds: float | None = None
+    perform: Callable[[Any], Any] | None = None
+    finish: Callable[..., None] | None = None
 
     def backoff(self, attempts: int) -> dt.timedelta:
         """Exponential backoff with full jitter for the `attempts`-th retry."""
@@ -102,12 +113,19 @@ def task(
     backoff_base_seconds: float = 2.0,
     backoff_cap_seconds: float = 3600.0,
     every_seconds: float | None = None,
+    perform: Callable[[Any], Any] | None = None,
+    finish: Callable[..., None] | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register `handler(session, **payload)` as the outbox task `name`.
 
     `every_seconds` makes it periodic: beat (or the embedded relay) enqueues it on that
-    interval, once per interval however many schedulers run.
+    interval, once per interval however many schedulers run. With `perform` and `finish`
+    the task is phased (see the module docstring): the handler returns a plan (None: nothing
+    to do), `perform(plan)` does the I/O outside any transaction and returns a result,
+    `finish(session, result, **payload)` records it.
     """
+    if (perform is None) != (finish is None):
+        raise ValueError("a phased task needs both perform and finish")
 
     def register(handler: Handler) -> Handler:
         existing = _REGISTRY.get(name)
@@ -120,6 +138,8 @@ def task(
             backoff_base_seconds=backoff_base_seconds,
             backoff_cap_seconds=backoff_cap_seconds,
             every_seconds=every_seconds,
+            perform=perform,
+            finish=finish,
         )
         return handler
 
@@ -207,18 +227,73 @@ def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:_ERROR_LIMIT]
 
 
+def current_attempt(session: Session) -> int:
+    """Inside a handler: which attempt of its event this is (1 for the first, 0 outside)."""
+    return int(session.info.get(_ATTEMPT_KEY, 0))
+
+
+def _lock(session: Session, event_id: uuid.UUID) -> OutboxEvent | None:
+    return session.scalars(
+        select(OutboxEvent).where(OutboxEvent.id == event_id).with_for_update()
+    ).first()
+
+
+def _settle(session: Session, row: OutboxEvent, spec: TaskSpec, call: Callable[[], Any]) -> Any:
+    """Run `call` in a savepoint; on failure schedule a retry or dead-letter the event and
+    return the Outcome; on success return what `call` returned (the event is left as is).
+
+    An error with `keeps_writes` keeps what the call wrote (a failed attempt it recorded),
+    then counts as a failure like any other.
+    """
+    bound = log.bind(task=row.task, event_id=str(row.id), attempt=row.attempts)
+    kept: RefhubError | None = None
+    try:
+        with session.begin_nested():
+            try:
+                result = call()
+            except RefhubError as exc:
+                if not exc.keeps_writes:
+                    raise
+                kept = exc
+        if kept is not None:
+            raise kept
+    except (Recoverable, OperationalError) as exc:
+        row.last_error = _short(exc)
+        if row.attempts >= spec.max_attempts:
+            row.state = EventState.FAILED
+            bound.warning("outbox.dead_letter", error=type(exc).__name__)
+            return Outcome.FAILED
+        retry_after = exc.retry_after if isinstance(exc, Recoverable) else None
+        delay = spec.backoff(row.attempts)
+        if retry_after is not None:
+            delay = dt.timedelta(seconds=max(0.0, retry_after))
+        row.state = EventState.PENDING
+        row.available_at = utcnow() + delay
+        bound.info("outbox.retry_scheduled", error=type(exc).__name__)
+        return Outcome.RETRY
+    except RefhubError as exc:
+        row.state, row.last_error = EventState.FAILED, _short(exc)
+        bound.warning("outbox.dead_letter", error=type(exc).__name__)
+        return Outcome.FAILED
+    except Exception as exc:  # noqa: BLE001 - a handler bug dead-letters its event, not the relay
+        row.state, row.last_error = EventState.FAILED, _short(exc)
+        bound.exception("outbox.handler_crashed")
+        return Outcome.FAILED
+    return result
+
+
 def execute(factory: sessionmaker[Session], event_id: uuid.UUID) -> Outcome:
     """Run one outbox event at most once in effect; return what happened.
 
     The handler runs in the same transaction that marks the event done, so its writes and
     the `done` mark commit together. A `Recoverable` error (or a database that is briefly
-    away) puts the event back to pending after a backoff until `max_attempts`; any other
-    error dead-letters it (`failed`, with the error) for an operator to inspect and re-run.
+    away) puts the event back to pending after a backoff (or its `retry_after`) until
+    `max_attempts`; any other error dead-letters it (`failed`, with the error) for an
+    operator to inspect and re-run. A phased task's I/O runs between two transactions,
+    with no row lock held (see the module docstring).
     """
     with transaction(factory) as session:
-        row = session.scalars(
-            select(OutboxEvent).where(OutboxEvent.id == event_id).with_for_update()
-        ).first()
+        row = _lock(session, event_id)
         if row is None or row.state in (EventState.DONE, EventState.FAILED):
             return Outcome.SKIPPED
         spec = _REGISTRY.get(row.task)
@@ -226,27 +301,35 @@ def execute(factory: sessionmaker[Session], event_id: uuid.UUID) -> Outcome:
         if spec is None:
             row.state, row.last_error = EventState.FAILED, f"no handler registered for {row.task}"
             return Outcome.FAILED
-        bound = log.bind(task=row.task, event_id=str(row.id), attempt=row.attempts)
-        try:
-            with session.begin_nested():
-                spec.handler(session, **row.payload)
-        except (Recoverable, OperationalError) as exc:
-            row.last_error = _short(exc)
-            if row.attempts >= spec.max_attempts:
-                row.state = EventState.FAILED
-                bound.warning("outbox.dead_letter", error=type(exc).__name__)
-                return Outcome.FAILED
-            row.state = EventState.PENDING
-            row.available_at = utcnow() + spec.backoff(row.attempts)
-            bound.info("outbox.retry_scheduled", error=type(exc).__name__)
-            return Outcome.RETRY
-        except RefhubError as exc:
-            row.state, row.last_error = EventState.FAILED, _short(exc)
-            bound.warning("outbox.dead_letter", error=type(exc).__name__)
-            return Outcome.FAILED
-        except Exception as exc:  # noqa: BLE001 - a handler bug dead-letters its event, not the relay
-            row.state, row.last_error = EventState.FAILED, _short(exc)
-            bound.exception("outbox.handler_crashed")
-            return Outcome.FAILED
+        session.info[_ATTEMPT_KEY] = row.attempts
+        payload, attempt = dict(row.payload), row.attempts
+        plan = _settle(session, row, spec, lambda: spec.handler(session, **payload))
+        if isinstance(plan, Outcome):
+            return plan
+        if spec.perform is None or plan is None:
+            row.state, row.done_at = EventState.DONE, utcnow()
+            return Outcome.DONE
+    # The claim is committed and the row lock released: the I/O holds no database lock.
+    error: Exception | None = None
+    try:
+        result = spec.perform(plan)
+    except Exception as exc:  # noqa: BLE001 - settled below like a handler's failure
+        error, result = exc, None
+    assert spec.finish is not None
+    finish = spec.finish
+    with transaction(factory) as session:
+        row = _lock(session, event_id)
+        if row is None or row.state in (EventState.DONE, EventState.FAILED):
+            return Outcome.SKIPPED  # a concurrent run of the same event settled it
+        session.info[_ATTEMPT_KEY] = attempt
+
+        def settle_phase() -> None:
+            if error is not None:
+                raise error
+            finish(session, result, **payload)
+
+        outcome = _settle(session, row, spec, settle_phase)
+        if isinstance(outcome, Outcome):
+            return outcome
         row.state, row.done_at = EventState.DONE, utcnow()
         return Outcome.DONE

@@ -58,6 +58,18 @@ class Settings(BaseSettings):
         description="Key-encryption key (32 bytes) wrapping each client's data key; "
         "default keys_dir/kek.key. Created by `refhub keys init`.",
     )
+    kek_previous_dir: Path | None = Field(
+        default=None,
+        description="Folder of earlier key-encryption keys kept readable during a rotation "
+        "(one `<kek id>.key` file each); default kek-previous/ beside the KEK file. "
+        "`refhub keys rotate` fills it, `refhub keys retire-old` empties it.",
+    )
+    document_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Largest document (attachment) accepted, in bytes; default 10 MiB.",
+    )
     public_base_url: str = Field(
         default="http://127.0.0.1:8000", description="Public URL callers use to reach the hub."
     )
@@ -69,6 +81,26 @@ class Settings(BaseSettings):
     relay_interval_seconds: float = Field(default=1.0, gt=0, le=60)
     relay_batch_size: int = Field(default=100, ge=1, le=10_000)
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    delivery_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="Whole-request timeout of a push to a receiver."
+    )
+    delivery_connect_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="Connect timeout of a push to a receiver."
+    )
+    delivery_max_attempts: int = Field(
+        default=12, ge=1, le=100, description="Push attempts before a message is dead-lettered."
+    )
+    delivery_backoff_base_seconds: float = Field(
+        default=2.0, gt=0, le=3600, description="First retry delay; doubles per attempt, jittered."
+    )
+    delivery_backoff_cap_seconds: float = Field(
+        default=3600.0, gt=0, le=86400, description="Longest retry delay (Retry-After included)."
+    )
+    delivery_allow_http: bool = Field(
+        default=False,
+        description="Allow plain http:// receiver endpoints (local testing only; never in "
+        "production: payloads are encrypted, but notifications and metadata are not).",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -133,6 +165,8 @@ class Settings(BaseSettings):
             )
         if self.kek_file is None:
             object.__setattr__(self, "kek_file", self.key_dir / "kek.key")
+        if self.kek_previous_dir is None:
+            object.__setattr__(self, "kek_previous_dir", self.kek_path.parent / "kek-previous")
         return self
 
     @property
@@ -155,6 +189,12 @@ class Settings(BaseSettings):
         """The key-encryption key file (never None after validation)."""
         assert self.kek_file is not None
         return self.kek_file
+
+    @property
+    def kek_previous_path(self) -> Path:
+        """The folder of earlier KEKs still readable (never None after validation)."""
+        assert self.kek_previous_dir is not None
+        return self.kek_previous_dir
 
     @property
     def embedded_delivery(self) -> bool:

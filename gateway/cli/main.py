@@ -14,6 +14,7 @@ import typer
 from gateway.auth import credentials
 from gateway.auth import demo as auth_demo
 from gateway.cli import audit as audit_cli
+from gateway.cli import clients as clients_cli
 from gateway.cli import convert as convert_cli
 from gateway.cli import db as db_cli
 from gateway.cli import directory as directory_cli
@@ -37,6 +38,7 @@ app = typer.Typer(
 app.add_typer(db_cli.app, name="db")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(keys_cli.app, name="keys")
+app.add_typer(clients_cli.app, name="clients")
 app.add_typer(outbox_cli.app, name="outbox")
 app.add_typer(directory_cli.app, name="directory")
 app.command("serve")(processes.serve)

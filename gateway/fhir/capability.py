@@ -6,6 +6,8 @@ from typing import Any
 
 from consent import fhir as consent_fhir
 from directory import fhir as directory_fhir
+from gateway.delivery import subscriptions as delivery_subscriptions
+from gateway.workflow import fhir_router as workflow_fhir
 from kernel import __version__
 
 __all__ = ["FHIR_VERSION", "capability_statement"]
@@ -30,6 +32,14 @@ def capability_statement(base_url: str) -> dict[str, Any]:
         "fhirVersion": FHIR_VERSION,
         "format": ["application/fhir+json", "json"],
         "rest": [
-            {"mode": "server", "resource": [*consent_fhir.CAPABILITY, *directory_fhir.CAPABILITY]}
+            {
+                "mode": "server",
+                "resource": [
+                    *consent_fhir.CAPABILITY,
+                    *directory_fhir.CAPABILITY,
+                    *delivery_subscriptions.CAPABILITY,
+                    *workflow_fhir.CAPABILITY,
+                ],
+            }
         ],
     }

@@ -9,27 +9,23 @@ form with a message; the sign-in rules are `gateway.auth.service`'s, exactly as 
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import HTMLResponse, Response
 
-from gateway.auth import credentials
 from gateway.auth import service as auth_service
-from gateway.auth.dependencies import (
-    SESSION_COOKIE,
-    clear_session_cookie,
-    set_session_cookie,
-)
-from gateway.auth.errors import AuthError, NotAuthenticated
+from gateway.auth.dependencies import clear_session_cookie, set_session_cookie
+from gateway.auth.errors import AuthError
 from gateway.dependencies import DbSession, RuntimeDep
+from gateway.web.pages import csrf_ok as _csrf_ok
+from gateway.web.pages import go as _go
+from gateway.web.pages import page as _page
+from gateway.web.pages import session_state as _state
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 LOGIN_CSRF_COOKIE = "refhub_login_csrf"
 _NEXT = {
     "done": "/ui/",
@@ -38,32 +34,6 @@ _NEXT = {
     "change-password": "/ui/password",
 }
 Field = Annotated[str, Form(max_length=1024)]
-
-
-def _page(request: Request, name: str, *, status: int = 200, **context: Any) -> HTMLResponse:
-    response = templates.TemplateResponse(request, name, context, status_code=status)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'unsafe-inline'"
-    return response
-
-
-def _go(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
-def _state(request: Request, session: DbSession) -> auth_service.SessionState | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    try:
-        return auth_service.authenticate_session(session, token)
-    except NotAuthenticated:
-        return None
-
-
-def _csrf_ok(sent: str, expected: str) -> bool:
-    return bool(sent) and credentials.constant_time_equal(sent, expected)
 
 
 def _next(state: auth_service.SessionState) -> str:

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from gateway.auth.models import Organisation
+from gateway.workflow.models import Case
 from kernel.caller import Role
 from tests.consent.factories import CONSENT_BODY, isolation_ids
 from tests.directory.factories import make_listing
@@ -25,7 +26,10 @@ from tests.gateway.auth.factories import (
     public_jwk,
     token_form,
 )
+from tests.gateway.delivery.factories import isolation_ids as delivery_isolation_ids
+from tests.gateway.documents import document_of
 from tests.gateway.staff import Account, MakeAccount, StaffClient
+from tests.gateway.workflow.factories import workflow_isolation_ids
 
 pytestmark = pytest.mark.filterwarnings("ignore:EdDSA is deprecated")
 
@@ -118,6 +122,28 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/consent/consents/{consent_id}/revoke"): {"reason": "client-instruction"},
     ("POST", "/consent/clients/{person_id}/page-links"): {},
     ("POST", "/admin/outbox/dead-letters/{event_id}/retry"): None,
+    ("POST", "/delivery/inbox/{message_id}/ack"): None,
+    ("POST", "/referrals/{referral_id}/status"): {"status": "cancelled", "reason": "other"},
+    ("POST", "/referrals/{referral_id}/assign"): {"team": "intruders"},
+    ("POST", "/referrals/{referral_id}/resend"): {"service_id": str(uuid.uuid4())},
+    ("POST", "/referrals/{referral_id}/messages"): {"text": "Tell me about the client"},
+    ("POST", "/referrals/{referral_id}/first-contact"): {},
+    ("POST", "/cases/{case_id}/close"): {
+        "reason": "other",
+        "outcome": "Closed by an intruder",
+        "continuation_plan": "None",
+    },
+    ("PUT", "/fhir/Task/{task_id}"): {
+        "resourceType": "Task",
+        "id": "{task_id}",
+        "status": "cancelled",
+        "intent": "order",
+    },
+    # Hub admins only: an org admin of any organisation gets 403.
+    ("POST", "/admin/clients/{person_id}/$erase"): {
+        "basis": "data-subject-request",
+        "reason": "Request received in writing",
+    },
 }
 
 
@@ -137,13 +163,20 @@ def test_anonymous_callers_are_refused_everywhere(app: FastAPI) -> None:
         response = http.request(method, url, json={})
         assert response.status_code == 401, (method, path, response.status_code)
         body = response.json()
-        if path.startswith("/fhir/"):
+        if path == "/fhir" or path.startswith("/fhir/"):
             assert body["resourceType"] == "OperationOutcome", (method, path)
             assert body["issue"][0]["code"] == "login", (method, path)
         else:
             assert body["code"] in {"not-authenticated", "invalid-token"}, (method, path)
         checked += 1
     assert checked >= 40
+
+
+def _case_of(db: Session, org_id: uuid.UUID, client_id: uuid.UUID) -> uuid.UUID:
+    case = Case(client_id=client_id, owner_org_id=org_id, opened_by_org_id=org_id)
+    db.add(case)
+    db.flush()
+    return case.id
 
 
 def _bearer_for(app: FastAPI, db: Session, org: Organisation) -> dict[str, str]:
@@ -187,7 +220,11 @@ def test_a_foreign_organisation_learns_nothing(
         "service_id": make_listing(db, ours.org.id),
         "event_id": uuid.uuid4(),
         **isolation_ids(db, ours.org.id),
+        **delivery_isolation_ids(db, ours.org.id),
+        **workflow_isolation_ids(db, ours.org.id),
     }
+    ids["document_id"] = document_of(db, ours.org.id, ids["person_id"])
+    ids["case_id"] = _case_of(db, ours.org.id, ids["person_id"])
     secrets = (ours.org.name, ours.user.email)  # ids appear only where the caller sent them
     walked = 0
     for method, path in _operations(app):
@@ -199,7 +236,10 @@ def test_a_foreign_organisation_learns_nothing(
         url = path.format(**ids)
         if method in ("POST", "PATCH", "PUT"):
             assert (method, path) in BODIES, f"add a valid body for {method} {path}"
-            response = http.request(method, url, json=BODIES[(method, path)], headers=headers)
+            body = BODIES[(method, path)]
+            if isinstance(body, dict) and body.get("id") == "{task_id}":
+                body = {**body, "id": str(ids["task_id"])}
+            response = http.request(method, url, json=body, headers=headers)
         else:
             response = http.request(method, url, headers=headers)
         assert response.status_code in (403, 404), (method, path, response.status_code)
@@ -212,7 +252,17 @@ def test_a_foreign_organisation_learns_nothing(
     assert _bearer_of(app, our_client)
 
 
-@pytest.mark.parametrize("path", ["/admin/organisations"])
+# Routes without a path parameter answer for the caller's own organisation only (the
+# workflow figures are checked against seeded referrals in tests/gateway/workflow).
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/organisations",
+        "/workflow/thresholds",
+        "/reports/referrals?side=sent",
+        "/reports/referrals?side=received&format=csv",
+    ],
+)
 def test_lists_show_only_the_callers_organisation(
     path: str, make_account: MakeAccount, staff_client: Callable[[Account], StaffClient]
 ) -> None:

@@ -1,0 +1,261 @@
+"""Receivers' FHIR Subscriptions (R4 Subscriptions Backport: rest-hook, id-only).
+
+A receiver registers `POST /fhir/Subscription` with `criteria` such as
+`Task?owner=Organization/<its id>` (or the backport form: `criteria` = the topic canonical,
+the query in the `backport-filter-criteria` extension), `channel.type` `rest-hook`,
+`channel.endpoint` its https URL and the payload content `id-only` (the backport's
+`backport-payload-content` extension on `channel.payload`; the only content offered:
+notifications never carry client data). Each message to the organisation whose focus is
+of the subscribed resource type then POSTs a notification Bundle (see `targets`), and the
+receiver reads the focus through the hub's FHIR API.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from directory import models as directory_models
+from gateway.delivery.errors import InvalidSubscription
+from gateway.delivery.models import Subscription, SubscriptionState
+from gateway.delivery.targets import BACKPORT, TOPIC
+from kernel import audit
+from kernel.caller import Caller
+from kernel.errors import NotFound
+
+__all__ = [
+    "CAPABILITY",
+    "create_subscription",
+    "delete_subscription",
+    "get_subscription",
+    "list_subscriptions",
+    "status_parameters",
+    "to_fhir",
+]
+
+PAYLOAD_CONTENT = BACKPORT + "backport-payload-content"
+FILTER_CRITERIA = BACKPORT + "backport-filter-criteria"
+RESOURCE_TYPES = ("Task", "Communication", "Consent")
+_REFERENCE_PARAMS = ("owner", "requester", "recipient", "organization", "actor")
+#: CapabilityStatement.rest.resource entry for Subscription.
+CAPABILITY: tuple[dict[str, Any], ...] = (
+    {
+        "type": "Subscription",
+        "supportedProfile": [
+            "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/"
+            "backport-subscription"
+        ],
+        "interaction": [
+            {"code": "create"},
+            {"code": "read"},
+            {"code": "delete"},
+            {"code": "search-type"},
+        ],
+        "operation": [
+            {
+                "name": "status",
+                "definition": "http://hl7.org/fhir/uv/subscriptions-backport/"
+                "OperationDefinition/backport-subscription-status",
+            }
+        ],
+    },
+)
+_ORG_REF = re.compile(r"^(?:.*/)?Organization/([0-9a-fA-F-]{36})$")
+
+
+def _extension(element: Any, url: str) -> dict[str, Any] | None:
+    if not isinstance(element, dict):
+        return None
+    for ext in element.get("extension") or []:
+        if isinstance(ext, dict) and ext.get("url") == url:
+            return ext
+    return None
+
+
+def _own_organisation_ids(session: Session, caller: Caller) -> set[uuid.UUID]:
+    """The caller's organisation and the directory organisations it owns."""
+    listed = session.scalars(
+        select(directory_models.DirOrganization.id).where(
+            directory_models.DirOrganization.owner_organisation_id == caller.organisation_id
+        )
+    )
+    return {caller.organisation_id, *listed}
+
+
+def _criteria(body: dict[str, Any]) -> str:
+    criteria = body.get("criteria")
+    if not isinstance(criteria, str) or not criteria:
+        raise InvalidSubscription("criteria is required, e.g. Task?owner=Organization/<id>.")
+    if criteria == TOPIC:
+        ext = _extension(body.get("_criteria"), FILTER_CRITERIA)
+        value = ext.get("valueString") if ext else None
+        if not isinstance(value, str) or not value:
+            raise InvalidSubscription(f"topic {TOPIC} needs a {FILTER_CRITERIA} extension.")
+        return value
+    return criteria
+
+
+def _parse_criteria(session: Session, caller: Caller, criteria: str) -> str:
+    """The resource type the criteria select; they must name the caller's organisation."""
+    resource_type, _, query = criteria.partition("?")
+    if resource_type not in RESOURCE_TYPES:
+        raise InvalidSubscription(
+            f"criteria must select one of {', '.join(RESOURCE_TYPES)}, not {resource_type!r}."
+        )
+    params = parse_qsl(query)
+    refs = [value for name, value in params if name.split(":")[0] in _REFERENCE_PARAMS]
+    if not refs or len(refs) != len(params):
+        raise InvalidSubscription(
+            f"criteria must be {resource_type}?<{'|'.join(_REFERENCE_PARAMS)}>="
+            "Organization/<your organisation id>."
+        )
+    own = _own_organisation_ids(session, caller)
+    for ref in refs:
+        match = _ORG_REF.match(ref)
+        if match is None or uuid.UUID(match.group(1)) not in own:
+            raise InvalidSubscription("criteria may only name your own organisation.")
+    return resource_type
+
+
+def create_subscription(
+    session: Session, caller: Caller, *, body: dict[str, Any], allow_http: bool
+) -> Subscription:
+    """Register a rest-hook, id-only Subscription for the caller's organisation (audited).
+
+    Raises:
+        InvalidSubscription: not a Subscription this hub can serve, with the reason.
+    """
+    if body.get("resourceType") != "Subscription":
+        raise InvalidSubscription("resourceType must be Subscription.")
+    channel = body.get("channel")
+    if not isinstance(channel, dict) or channel.get("type") != "rest-hook":
+        raise InvalidSubscription("channel.type must be rest-hook.")
+    endpoint = channel.get("endpoint")
+    scheme = urlsplit(endpoint).scheme if isinstance(endpoint, str) else ""
+    if scheme != "https" and not (allow_http and scheme == "http"):
+        raise InvalidSubscription("channel.endpoint must be an https URL.")
+    if channel.get("header"):
+        raise InvalidSubscription(
+            "channel.header is not supported: verify the hub's X-Refhub-Signature instead."
+        )
+    content = _extension(channel.get("_payload"), PAYLOAD_CONTENT)
+    content_code = content.get("valueCode") if content else "id-only"
+    if content_code != "id-only":
+        raise InvalidSubscription("only id-only payload content is offered.")
+    assert isinstance(endpoint, str)
+    if len(endpoint) > 500:
+        raise InvalidSubscription("channel.endpoint is too long.")
+    criteria = _criteria(body)
+    if len(criteria) > 500:
+        raise InvalidSubscription("criteria is too long.")
+    resource_type = _parse_criteria(session, caller, criteria)
+    reason = body.get("reason")
+    subscription = Subscription(
+        organisation_id=caller.organisation_id,
+        resource_type=resource_type,
+        criteria=criteria,
+        endpoint=endpoint,
+        content="id-only",
+        reason=reason[:1000] if isinstance(reason, str) else "",
+        status=SubscriptionState.ACTIVE,
+        created_by=caller.actor,
+    )
+    session.add(subscription)
+    session.flush()
+    audit.record(
+        session,
+        actor=caller.actor,
+        action="delivery.subscription.create",
+        organisation=str(caller.organisation_id),
+        subject=f"Subscription/{subscription.id}",
+        detail={"resource_type": resource_type},
+    )
+    return subscription
+
+
+def get_subscription(session: Session, caller: Caller, subscription_id: uuid.UUID) -> Subscription:
+    """One of the caller's organisation's subscriptions.
+
+    Raises:
+        NotFound: no such subscription of the caller's organisation.
+    """
+    subscription = session.scalars(
+        select(Subscription).where(
+            Subscription.id == subscription_id,
+            Subscription.organisation_id == caller.organisation_id,
+        )
+    ).first()
+    if subscription is None:
+        raise NotFound("No such Subscription.")
+    return subscription
+
+
+def list_subscriptions(session: Session, caller: Caller) -> list[Subscription]:
+    return list(
+        session.scalars(
+            select(Subscription)
+            .where(Subscription.organisation_id == caller.organisation_id)
+            .order_by(Subscription.created_at)
+        )
+    )
+
+
+def delete_subscription(session: Session, caller: Caller, subscription_id: uuid.UUID) -> None:
+    subscription = get_subscription(session, caller, subscription_id)
+    session.delete(subscription)
+    session.flush()
+    audit.record(
+        session,
+        actor=caller.actor,
+        action="delivery.subscription.delete",
+        organisation=str(caller.organisation_id),
+        subject=f"Subscription/{subscription_id}",
+    )
+
+
+def to_fhir(subscription: Subscription) -> dict[str, Any]:
+    """The Subscription as R4 JSON, in the backport's topic form."""
+    return {
+        "resourceType": "Subscription",
+        "id": str(subscription.id),
+        "meta": {"profile": [BACKPORT + "backport-subscription"]},
+        "status": subscription.status,
+        "reason": subscription.reason or "refhub messages",
+        "criteria": TOPIC,
+        "_criteria": {
+            "extension": [{"url": FILTER_CRITERIA, "valueString": subscription.criteria}]
+        },
+        "channel": {
+            "type": "rest-hook",
+            "endpoint": subscription.endpoint,
+            "payload": "application/fhir+json",
+            "_payload": {"extension": [{"url": PAYLOAD_CONTENT, "valueCode": "id-only"}]},
+        },
+        **({"error": subscription.last_error} if subscription.last_error else {}),
+    }
+
+
+def status_parameters(subscription: Subscription, fhir_base: str) -> dict[str, Any]:
+    """`$status`: the backport SubscriptionStatus (Parameters) of a subscription."""
+    return {
+        "resourceType": "Parameters",
+        "meta": {"profile": [BACKPORT + "backport-subscription-status-r4"]},
+        "parameter": [
+            {
+                "name": "subscription",
+                "valueReference": {"reference": f"{fhir_base}/Subscription/{subscription.id}"},
+            },
+            {"name": "topic", "valueCanonical": TOPIC},
+            {"name": "status", "valueCode": subscription.status},
+            {"name": "type", "valueCode": "query-status"},
+            {
+                "name": "events-since-subscription-start",
+                "valueString": str(subscription.events_since_start),
+            },
+        ],
+    }

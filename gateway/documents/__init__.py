@@ -1,0 +1,1 @@
+"""Documents (attachments): encrypted at rest under the client's data key, size and type checked."""

@@ -1,0 +1,437 @@
+"""Supervisor figures: the referral numbers a quality review of case management needs.
+
+`referral_figures()` answers for one side of the caller's organisation (what it sent, or
+what it received), or, for a hub admin, for the whole network (aggregates only). Every
+number is a SQL aggregate on both back-ends; only the median and 90th percentile of the
+response and acceptance times are computed here, over at most `DURATION_SAMPLE` of the
+newest referrals. No figure carries client data; the attention list names referral ids,
+and only those the caller may see (`access.visible_clause`).
+
+The window (`since` ≤ authored_on < `until`) applies to every figure except `attention`,
+which is what needs attention now whenever it was sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+import statistics
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from gateway.auth.errors import Forbidden
+from gateway.workflow import access, views
+from gateway.workflow.errors import WorkflowError
+from gateway.workflow.models import Handover, Kind, Referral, Status
+from gateway.workflow.states import OPEN
+from kernel import audit
+from kernel.caller import Caller, CallerKind, Role
+from kernel.db import utcnow
+
+__all__ = [
+    "AGE_BUCKETS",
+    "ATTENTION_LIMIT",
+    "DURATION_SAMPLE",
+    "Attention",
+    "Durations",
+    "Figures",
+    "HandoverFigures",
+    "InvalidWindow",
+    "OrgFigures",
+    "ReasonCount",
+    "Side",
+    "referral_figures",
+]
+
+DURATION_SAMPLE = 10_000
+ATTENTION_LIMIT = 200
+#: Age buckets of open referrals: (name, upper bound); the last is open-ended.
+AGE_BUCKETS: tuple[tuple[str, dt.timedelta | None], ...] = (
+    ("lt_1d", dt.timedelta(days=1)),
+    ("1d_3d", dt.timedelta(days=3)),
+    ("3d_7d", dt.timedelta(days=7)),
+    ("7d_30d", dt.timedelta(days=30)),
+    ("gt_30d", None),
+)
+_ENDED_WITH_REASON = (Status.REJECTED, Status.CANCELLED, Status.FAILED)
+_WAITING = sorted(s.value for s in OPEN if s is not Status.DRAFT)
+
+
+class InvalidWindow(WorkflowError):
+    """The report's window is empty (`since` not before `until`)."""
+
+    status = 422
+    code = "invalid-window"
+    title = "Invalid report window"
+
+
+class Side(enum.StrEnum):
+    SENT = "sent"
+    RECEIVED = "received"
+
+
+@dataclass
+class OrgFigures:
+    """Counts for one other organisation (receiver or sender, see `Figures.grouped_by`)."""
+
+    organisation_id: uuid.UUID
+    name: str | None
+    total: int
+    open: int
+    by_status: dict[str, int]
+
+
+@dataclass
+class ReasonCount:
+    status: str
+    reason: str  # a REASONS code, or "unspecified" (free text only)
+    count: int
+    organisation_id: uuid.UUID | None = None  # the receiver, in `reasons_by_receiver`
+    name: str | None = None
+
+
+@dataclass
+class Durations:
+    """Hours from submission to a step: how many did it, median and 90th percentile
+    (nearest rank) over the newest `sample` of them."""
+
+    count: int
+    sample: int
+    median_hours: float | None
+    p90_hours: float | None
+
+
+@dataclass
+class HandoverFigures:
+    total: int
+    transferred: int
+    first_contact_made: int
+    first_contact_overdue: int
+
+
+@dataclass
+class Attention:
+    """An open referral needing attention: ids and workflow facts only."""
+
+    id: uuid.UUID
+    kind: str
+    status: str
+    why: str  # escalated | reminded | first-contact-overdue
+    age_hours: float
+    reminded_at: dt.datetime | None
+    escalated_at: dt.datetime | None
+    counterpart_id: uuid.UUID
+    counterpart: str | None
+
+
+@dataclass
+class Figures:
+    scope: str  # organisation | network
+    organisation_id: uuid.UUID | None
+    side: str
+    grouped_by: str  # receiver | sender: what `by_organisation` is keyed by
+    since: dt.datetime | None
+    until: dt.datetime | None
+    generated_at: dt.datetime
+    total: int
+    by_status: dict[str, int]
+    by_kind: dict[str, int]
+    by_organisation: list[OrgFigures]
+    open_age: dict[str, int]
+    reasons: list[ReasonCount]
+    reasons_by_receiver: list[ReasonCount]
+    time_to_response: Durations
+    time_to_acceptance: Durations
+    handovers: HandoverFigures
+    attention_count: int
+    attention: list[Attention] = field(default_factory=list)
+
+
+def _scope(caller: Caller) -> str:
+    if caller.is_hub_admin:
+        return "network"
+    if caller.kind is CallerKind.USER and caller.has_role(Role.SUPERVISOR, Role.ORG_ADMIN):
+        return "organisation"
+    raise Forbidden("The referral figures are for supervisors and organisation admins.")
+
+
+def _where(
+    caller: Caller, scope: str, side: Side, since: dt.datetime | None, until: dt.datetime | None
+) -> ColumnElement[bool]:
+    """Counts cover every referral the organisation was party to on `side` (closed
+    handovers included: counts disclose no content); a receiver never counts drafts."""
+    clauses: list[ColumnElement[bool]] = []
+    if scope == "organisation":
+        if side is Side.SENT:
+            clauses.append(Referral.requester_org_id == caller.organisation_id)
+        else:
+            clauses.append(Referral.owner_org_id == caller.organisation_id)
+            clauses.append(Referral.status != Status.DRAFT.value)
+    if since is not None:
+        clauses.append(Referral.authored_on >= since)
+    if until is not None:
+        clauses.append(Referral.authored_on < until)
+    return and_(true(), *clauses)
+
+
+def _counts(session: Session, column: Any, where: ColumnElement[bool]) -> dict[str, int]:
+    rows = session.execute(
+        select(column, func.count()).where(where).group_by(column).order_by(column)
+    )
+    return {str(key): int(n) for key, n in rows}
+
+
+def _by_organisation(session: Session, group: Any, where: ColumnElement[bool]) -> list[OrgFigures]:
+    found: dict[uuid.UUID, dict[str, int]] = {}
+    for org, status, n in session.execute(
+        select(group, Referral.status, func.count()).where(where).group_by(group, Referral.status)
+    ):
+        found.setdefault(org, {})[status] = int(n)
+    names = views.names(session, found)
+    open_values = {s.value for s in OPEN}
+    result = [
+        OrgFigures(
+            organisation_id=org,
+            name=names.get(org),
+            total=sum(by_status.values()),
+            open=sum(n for s, n in by_status.items() if s in open_values),
+            by_status=dict(sorted(by_status.items())),
+        )
+        for org, by_status in found.items()
+    ]
+    return sorted(result, key=lambda o: (-o.total, o.name or "", str(o.organisation_id)))
+
+
+def _open_age(session: Session, where: ColumnElement[bool], now: dt.datetime) -> dict[str, int]:
+    whens = [(Referral.authored_on > now - upper, name) for name, upper in AGE_BUCKETS if upper]
+    bucket = case(*whens, else_=AGE_BUCKETS[-1][0])
+    counts = _counts(session, bucket, and_(where, Referral.status.in_(_WAITING)))
+    return {name: counts.get(name, 0) for name, _ in AGE_BUCKETS}
+
+
+def _reasons(
+    session: Session, where: ColumnElement[bool], *, by_receiver: bool
+) -> list[ReasonCount]:
+    reason = func.coalesce(Referral.status_reason, "unspecified")
+    ended = and_(where, Referral.status.in_([s.value for s in _ENDED_WITH_REASON]))
+    columns: list[Any] = [Referral.status, reason]
+    if by_receiver:
+        columns.insert(0, Referral.owner_org_id)
+    rows = session.execute(select(*columns, func.count()).where(ended).group_by(*columns)).all()
+    names = views.names(session, {r[0] for r in rows}) if by_receiver else {}
+    result = [
+        ReasonCount(
+            status=r[-3],
+            reason=r[-2],
+            count=int(r[-1]),
+            organisation_id=r[0] if by_receiver else None,
+            name=names.get(r[0]) if by_receiver else None,
+        )
+        for r in rows
+    ]
+    return sorted(result, key=lambda r: (-r.count, r.status, r.reason, str(r.organisation_id)))
+
+
+def _percentile(ordered: Sequence[float], fraction: float) -> float:
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def _answered() -> ColumnElement[bool]:
+    """The receiver answered (accepted or declined): a sender's cancellation of a referral
+    still waiting also ends `requested`, but is no response."""
+    return or_(Referral.accepted_at.is_not(None), Referral.status == Status.REJECTED.value)
+
+
+def _durations(
+    session: Session, where: ColumnElement[bool], step: Any, answered: ColumnElement[bool]
+) -> Durations:
+    done = and_(where, step.is_not(None), answered)
+    count = int(session.scalar(select(func.count()).select_from(Referral).where(done)) or 0)
+    rows = session.execute(
+        select(Referral.authored_on, step)
+        .where(done)
+        .order_by(Referral.authored_on.desc())
+        .limit(DURATION_SAMPLE)
+    ).all()
+    hours = sorted(max(0.0, (end - start).total_seconds() / 3600) for start, end in rows)
+    if not hours:
+        return Durations(count=count, sample=0, median_hours=None, p90_hours=None)
+    return Durations(
+        count=count,
+        sample=len(hours),
+        median_hours=round(statistics.median(hours), 1),
+        p90_hours=round(_percentile(hours, 0.9), 1),
+    )
+
+
+def _contact_overdue(now: dt.datetime) -> ColumnElement[bool]:
+    """A handover's first contact is overdue (Handover columns only)."""
+    return and_(
+        Handover.first_contact_due_at.is_not(None),
+        Handover.first_contact_due_at <= now,
+        Handover.first_contact_at.is_(None),
+        Handover.closed_at.is_(None),
+    )
+
+
+def _handovers(session: Session, where: ColumnElement[bool], now: dt.datetime) -> HandoverFigures:
+    row = session.execute(
+        select(
+            func.count(),
+            func.count(Handover.transferred_at),
+            func.count(Handover.first_contact_at),
+            func.coalesce(
+                func.sum(
+                    case((and_(_contact_overdue(now), Referral.status.in_(_WAITING)), 1), else_=0)
+                ),
+                0,
+            ),
+        )
+        .select_from(Referral)
+        .join(Handover, Handover.referral_id == Referral.id)
+        .where(where, Referral.kind == Kind.HANDOVER.value)
+    ).one()
+    return HandoverFigures(
+        total=int(row[0]),
+        transferred=int(row[1]),
+        first_contact_made=int(row[2]),
+        first_contact_overdue=int(row[3]),
+    )
+
+
+def _attention_clause(now: dt.datetime) -> ColumnElement[bool]:
+    """Open and still waiting on the step it was reminded (or escalated) about, or a
+    handover flagged for first contact that is still overdue."""
+    flagged = select(Handover.referral_id).where(
+        Handover.first_contact_flagged_at.is_not(None), _contact_overdue(now)
+    )
+    return or_(
+        and_(Referral.status == Status.REQUESTED.value, Referral.reminded_at.is_not(None)),
+        and_(
+            Referral.status == Status.ACCEPTED.value,
+            Referral.started_at.is_(None),
+            Referral.reminded_at.is_not(None),
+            Referral.reminded_at >= Referral.accepted_at,
+        ),
+        and_(Referral.status.in_(_WAITING), Referral.id.in_(flagged)),
+    )
+
+
+def _attention(
+    session: Session, caller: Caller, scope: str, side: Side, now: dt.datetime
+) -> tuple[int, list[Attention]]:
+    own = _where(caller, scope, side, None, None)
+    needs = and_(own, _attention_clause(now))
+    count = int(session.scalar(select(func.count()).select_from(Referral).where(needs)) or 0)
+    if scope == "network":
+        return count, []  # a hub admin sees counts, never referral ids
+    rows = list(
+        session.scalars(
+            select(Referral)
+            .where(needs, access.visible_clause(caller))
+            .order_by(Referral.escalated_at.is_(None), Referral.authored_on, Referral.id)
+            .limit(ATTENTION_LIMIT)
+        )
+    )
+    flagged = set(
+        session.scalars(
+            select(Handover.referral_id).where(
+                Handover.referral_id.in_([r.id for r in rows]),
+                Handover.first_contact_flagged_at.is_not(None),
+            )
+        )
+    )
+    counterparts = {r.id: r.owner_org_id if side is Side.SENT else r.requester_org_id for r in rows}
+    names = views.names(session, counterparts.values())
+    items = []
+    for r in rows:
+        counterpart = counterparts[r.id]
+        reminded, escalated = r.reminded_at, r.escalated_at
+        if escalated is not None and reminded is not None and escalated >= reminded:
+            why = "escalated"  # escalated about the wait it was last reminded of
+        elif r.id in flagged:
+            why = "first-contact-overdue"
+        else:
+            why = "reminded"
+        items.append(
+            Attention(
+                id=r.id,
+                kind=r.kind,
+                status=r.status,
+                why=why,
+                age_hours=round((now - r.authored_on).total_seconds() / 3600, 1),
+                reminded_at=r.reminded_at,
+                escalated_at=r.escalated_at,
+                counterpart_id=counterpart,
+                counterpart=names.get(counterpart),
+            )
+        )
+    return count, items
+
+
+def referral_figures(
+    session: Session,
+    caller: Caller,
+    *,
+    side: Side,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> Figures:
+    """The figures for the caller's organisation's `side`, or the network's for a hub
+    admin (see the module docstring). Audited as a read of the figures.
+
+    Raises:
+        Forbidden: the caller is neither a supervisor nor an org admin (staff), nor a hub
+            admin; system clients included.
+        InvalidWindow: `since` is not before `until`.
+    """
+    scope = _scope(caller)
+    if since is not None and until is not None and since >= until:
+        raise InvalidWindow("`since` must be before `until`.")
+    moment = now or utcnow()
+    where = _where(caller, scope, side, since, until)
+    receiver_grouped = (scope == "organisation") == (side is Side.SENT)
+    group = Referral.owner_org_id if receiver_grouped else Referral.requester_org_id
+    attention_count, attention = _attention(session, caller, scope, side, moment)
+    figures = Figures(
+        scope=scope,
+        organisation_id=caller.organisation_id if scope == "organisation" else None,
+        side=side.value,
+        grouped_by="receiver" if receiver_grouped else "sender",
+        since=since,
+        until=until,
+        generated_at=moment,
+        total=int(session.scalar(select(func.count()).select_from(Referral).where(where)) or 0),
+        by_status=_counts(session, Referral.status, where),
+        by_kind=_counts(session, Referral.kind, where),
+        by_organisation=_by_organisation(session, group, where),
+        open_age=_open_age(session, where, moment),
+        reasons=_reasons(session, where, by_receiver=False),
+        reasons_by_receiver=_reasons(session, where, by_receiver=True),
+        time_to_response=_durations(session, where, Referral.responded_at, _answered()),
+        time_to_acceptance=_durations(session, where, Referral.accepted_at, true()),
+        handovers=_handovers(session, where, moment),
+        attention_count=attention_count,
+        attention=attention,
+    )
+    audit.record(
+        session,
+        actor=caller.actor,
+        action="workflow.report.read",
+        organisation=str(caller.organisation_id),
+        detail={
+            "scope": scope,
+            "side": side.value,
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+            "attention": len(attention),
+        },
+    )
+    return figures

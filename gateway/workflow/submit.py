@@ -1,0 +1,425 @@
+"""Submitting a referral or handover: one transaction from packet to outbox.
+
+`submit()` authenticates the side (the caller acts for the sending organisation), resolves
+the addressed service in the directory and refuses what cannot be routed (unknown, inactive
+or suspended service or organisation, no electronic referrals, no endpoint), finds the
+Consent the packet relies on, asks the consent decision point, minimises the packet to the
+permitted categories (or refuses with the reason), stores it sealed under the client's data
+key, audits the disclosure and queues the delivery, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import adapters
+from consent import clients as consent_clients
+from consent import decision as consent_decision
+from consent import service as consent_service
+from consent.errors import ConsentError
+from consent.models import ConsentStatus
+from directory.models import DirEndpoint, DirOrganization, Moderation, Service, ServiceStatus
+from gateway.auth.errors import Forbidden
+from gateway.auth.models import Organisation, OrgStatus
+from gateway.delivery import outgoing
+from gateway.workflow import access, history
+from gateway.workflow.errors import ReferralRefused, SubmissionInvalid
+from gateway.workflow.models import (
+    Case,
+    CaseStatus,
+    Handover,
+    Kind,
+    OrgThresholds,
+    Referral,
+    Status,
+)
+from gateway.workflow.states import business_status_concept
+from kernel import audit
+from kernel.audit import Outcome
+from kernel.caller import Caller, CallerKind, Role
+
+__all__ = [
+    "HANDOVER_CODE",
+    "PACKET_CONTEXT",
+    "Submitted",
+    "org_reference",
+    "packet_context",
+    "queue_referral",
+    "seal_packet",
+    "submit",
+]
+
+HANDOVER_CODE = "308292007"
+DEFAULT_FIRST_CONTACT_DAYS = 5
+PACKET_CONTEXT = "packet"
+_ACTING = (Role.CASE_WORKER, Role.SUPERVISOR, Role.ORG_ADMIN)
+_PRIORITIES = {"routine", "urgent", "asap", "stat"}
+ORG_SID = "https://refhub.org/fhir/sid/organisation"
+
+
+@dataclass(frozen=True)
+class Submitted:
+    referral: Referral
+    created: bool
+    withheld: tuple[str, ...] = ()
+
+
+def packet_context(referral_id: uuid.UUID) -> str:
+    return f"{PACKET_CONTEXT}:{referral_id}"
+
+
+def seal_packet(session: Session, referral: Referral, packet: dict[str, Any]) -> None:
+    data = json.dumps(packet, separators=(",", ":"), ensure_ascii=False).encode()
+    referral.packet = consent_clients.seal_for_client(
+        session, referral.client_id, data, packet_context(referral.id)
+    )
+
+
+def org_reference(session: Session, organisation_id: uuid.UUID) -> dict[str, Any]:
+    """A Reference to a network organisation: its directory Organization when listed."""
+    listed = session.scalars(
+        select(DirOrganization)
+        .where(DirOrganization.owner_organisation_id == organisation_id)
+        .order_by(DirOrganization.name)
+        .limit(1)
+    ).first()
+    org = session.get(Organisation, organisation_id)
+    ref: dict[str, Any] = {"identifier": {"system": ORG_SID, "value": str(organisation_id)}}
+    if listed is not None:
+        ref["reference"] = f"Organization/{listed.id}"
+    if org is not None:
+        ref["display"] = org.name
+    return ref
+
+
+def _require_acting(caller: Caller) -> None:
+    if caller.kind is CallerKind.USER and not caller.has_role(*_ACTING):
+        raise Forbidden("Only case workers, supervisors and org admins submit referrals.")
+    access.require_scope(caller, "ServiceRequest", "c")
+
+
+def _entries(data: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [
+        e["resource"]
+        for e in data.get("entry", [])
+        if isinstance(e, dict) and (e.get("resource") or {}).get("resourceType") == kind
+    ]
+
+
+def _id_from(reference: str | None, kind: str) -> uuid.UUID | None:
+    if not reference or not reference.startswith(kind + "/"):
+        return None
+    try:
+        return uuid.UUID(reference.split("/", 1)[1])
+    except ValueError:
+        return None
+
+
+def _invalid(message: str, location: str) -> SubmissionInvalid:
+    return SubmissionInvalid(message, errors=[{"location": location, "message": message}])
+
+
+def _resolve_service(session: Session, sr: dict[str, Any]) -> tuple[Service, Organisation]:
+    service_id = None
+    for performer in sr.get("performer", []):
+        service_id = service_id or _id_from(performer.get("reference"), "HealthcareService")
+    if service_id is None:
+        raise _invalid(
+            "Address the referral to a service from the directory "
+            "(ServiceRequest.performer = HealthcareService/<id>; in a case summary "
+            "referral.referred_to.service.reference).",
+            "ServiceRequest.performer",
+        )
+    service = session.get(Service, service_id)
+    if service is None or service.moderation != Moderation.OK:
+        raise _invalid("No such service in the directory.", "ServiceRequest.performer")
+    org = (
+        session.get(Organisation, service.owner_organisation_id)
+        if service.owner_organisation_id
+        else None
+    )
+    if org is None or org.status != OrgStatus.ACTIVE:
+        raise _invalid(
+            "The organisation offering this service is not an active member of the network "
+            "(suspended or not yet approved).",
+            "ServiceRequest.performer",
+        )
+    if service.status != ServiceStatus.ACTIVE:
+        raise _invalid(
+            f"The service is {service.status}; it does not take referrals now.",
+            "ServiceRequest.performer",
+        )
+    if not service.accepts_electronic_referrals:
+        raise _invalid(
+            "This service does not accept electronic referrals; contact it as the "
+            "directory describes.",
+            "ServiceRequest.performer",
+        )
+    endpoint = session.get(DirEndpoint, service.endpoint_id) if service.endpoint_id else None
+    if endpoint is None or not endpoint.active:
+        raise _invalid(
+            "This service has no electronic endpoint to deliver referrals to.",
+            "ServiceRequest.performer",
+        )
+    return service, org
+
+
+def _consent_of(session: Session, caller: Caller, sr: dict[str, Any]) -> Any:
+    series = None
+    for info in sr.get("supportingInfo", []):
+        series = series or _id_from(info.get("reference"), "Consent")
+    if series is None:
+        raise _invalid(
+            "The packet names no Consent (ServiceRequest.supportingInfo = Consent/<id>): "
+            "record the client's consent first.",
+            "ServiceRequest.supportingInfo",
+        )
+    try:
+        record = consent_service.current_version(session, caller, series_id=series)
+    except ConsentError:
+        raise _invalid(
+            "The consent decision point cannot find that Consent for your organisation.",
+            "ServiceRequest.supportingInfo",
+        ) from None
+    if record.status != ConsentStatus.ACTIVE:
+        raise _invalid("That Consent is no longer in force.", "ServiceRequest.supportingInfo")
+    return record
+
+
+def _thresholds(session: Session, organisation_id: uuid.UUID) -> OrgThresholds | None:
+    return session.get(OrgThresholds, organisation_id)
+
+
+def _ensure_case(session: Session, client_id: uuid.UUID, org_id: uuid.UUID) -> Case:
+    case = session.scalars(
+        select(Case).where(
+            Case.client_id == client_id,
+            Case.owner_org_id == org_id,
+            Case.status == CaseStatus.OPEN.value,
+        )
+    ).first()
+    if case is None:
+        case = Case(client_id=client_id, owner_org_id=org_id, opened_by_org_id=org_id)
+        session.add(case)
+        session.flush()
+    return case
+
+
+def submit(
+    session: Session,
+    caller: Caller,
+    *,
+    packet: Bundle,
+    source_format: str,
+    idempotency_key: str | None = None,
+    digest: str | None = None,
+) -> Submitted:
+    """Route one packet: see the module docstring for every step.
+
+    Raises:
+        SubmissionInvalid: cannot be routed (names the element and why).
+        ReferralRefused: consent does not permit it (the decision stays audited).
+        IdempotencyConflict: the key was used for a different submission.
+    """
+    _require_acting(caller)
+    if idempotency_key:
+        earlier = session.scalars(
+            select(Referral).where(
+                Referral.requester_org_id == caller.organisation_id,
+                Referral.idempotency_key == idempotency_key,
+            )
+        ).first()
+        if earlier is not None:
+            if digest is not None and earlier.request_digest != digest:
+                raise IdempotencyConflict(
+                    "This Idempotency-Key was used for a different submission."
+                )
+            return Submitted(earlier, created=False)
+    data = adapters.packet_dict(packet)
+    requests = _entries(data, "ServiceRequest")
+    tasks = _entries(data, "Task")
+    patients = _entries(data, "Patient")
+    if len(requests) != 1 or len(tasks) != 1 or len(patients) != 1:
+        raise _invalid(
+            "A referral packet holds exactly one Patient, ServiceRequest and Task.", "Bundle"
+        )
+    sr, task = requests[0], tasks[0]
+    service, receiver = _resolve_service(session, sr)
+    if receiver.id == caller.organisation_id:
+        raise _invalid(
+            "A referral goes to another organisation; this service is your own.",
+            "ServiceRequest.performer",
+        )
+    consent = _consent_of(session, caller, sr)
+    codes = {c.get("code") for c in (sr.get("code") or {}).get("coding", [])}
+    kind = Kind.HANDOVER if HANDOVER_CODE in codes else Kind.REFERRAL
+    present = adapters.categories_present(packet)
+    decided = consent_decision.decide(
+        session,
+        caller,
+        client_id=consent.client_id,
+        recipient_org_id=receiver.id,
+        recipient_org_type=receiver.org_type,
+        purpose=kind.value,
+        categories=present,
+    )
+    if not decided.permit:
+        audit.record(
+            session,
+            actor=caller.actor,
+            action=f"{kind.value}.refused",
+            outcome=Outcome.DENIED,
+            organisation=str(caller.organisation_id),
+            subject=f"Patient/{consent.client_id}",
+            purpose=kind.value,
+            detail={"recipient": str(receiver.id), "reasons": " ".join(decided.reasons)},
+        )
+        raise ReferralRefused(
+            f"The client's consent does not permit this {kind.value} to {receiver.name} "
+            "(no data category may go to it for this purpose). Record or update the "
+            "consent, or choose another provider."
+        )
+    minimised, _report = adapters.minimise(packet, decided.permitted_categories)
+    stored = adapters.packet_dict(minimised)
+    withheld = sorted(c.value for c in present - decided.permitted_categories)
+    draft = task.get("status") == Status.DRAFT.value
+    referral = Referral(
+        id=uuid.UUID(task["id"]),
+        kind=kind.value,
+        packet_id=uuid.UUID(str(data.get("id"))),
+        service_request_id=uuid.UUID(sr["id"]),
+        client_id=consent.client_id,
+        consent_id=consent.series_id,
+        decided_by_consent_version=decided.consent_version,
+        requester_org_id=caller.organisation_id,
+        requester_actor=caller.actor,
+        requester_assignee=caller.id if caller.kind is CallerKind.USER else None,
+        requester_team=caller.team,
+        owner_org_id=receiver.id,
+        service_id=service.id,
+        status=(Status.DRAFT if draft else Status.REQUESTED).value,
+        business_status=None if draft else "2.0",
+        priority=sr.get("priority") if sr.get("priority") in _PRIORITIES else "routine",
+        do_not_contact=_do_not_contact(sr),
+        categories=" ".join(sorted(c.value for c in decided.permitted_categories)),
+        withheld=" ".join(withheld),
+        service_codes=_service_codes(sr),
+        packet=b"",
+        idempotency_key=idempotency_key or None,
+        request_digest=digest,
+    )
+    if session.get(Referral, referral.id) is not None:
+        raise _invalid("A referral with this Task id exists already.", "Task.id")
+    session.add(referral)
+    session.flush()
+    _address(session, stored, referral, service)
+    seal_packet(session, referral, stored)
+    _ensure_case(session, referral.client_id, caller.organisation_id)
+    if kind is Kind.HANDOVER:
+        thresholds = _thresholds(session, receiver.id)
+        days = _first_contact_days(task) or (
+            thresholds.first_contact_days if thresholds and thresholds.first_contact_days else None
+        )
+        session.add(
+            Handover(
+                referral_id=referral.id,
+                from_org_id=caller.organisation_id,
+                to_org_id=receiver.id,
+                first_contact_days=days or DEFAULT_FIRST_CONTACT_DAYS,
+            )
+        )
+    history.record(
+        session, referral, caller, action="submitted", from_status=None, to_status=referral.status
+    )
+    audit.record(
+        session,
+        actor=caller.actor,
+        action=f"{kind.value}.submit",
+        organisation=str(caller.organisation_id),
+        subject=f"Patient/{referral.client_id}",
+        purpose=kind.value,
+        detail={
+            "task": str(referral.id),
+            "recipient": str(receiver.id),
+            "service": str(service.id),
+            "disclosed": referral.categories,
+            "withheld": referral.withheld,
+            "consent_version": str(decided.consent_version),
+            "source_format": source_format,
+        },
+    )
+    if not draft:
+        queue_referral(session, referral)
+    return Submitted(referral, created=True, withheld=tuple(withheld))
+
+
+def queue_referral(session: Session, referral: Referral) -> None:
+    outgoing.queue(
+        session,
+        kind=outgoing.MessageKind.REFERRAL,
+        recipient_org_id=referral.owner_org_id,
+        sender_org_id=referral.requester_org_id,
+        referral_id=referral.id,
+        subject_ref=f"Task/{referral.id}",
+        service_id=referral.service_id,
+        dedupe_key=f"referral:{referral.id}",
+    )
+
+
+def _address(
+    session: Session, packet: dict[str, Any], referral: Referral, service: Service
+) -> None:
+    """Name both organisations on the stored Task as the hub knows them."""
+    for entry in packet.get("entry", []):
+        resource = entry.get("resource") or {}
+        if resource.get("resourceType") == "Task":
+            resource["requester"] = org_reference(session, referral.requester_org_id)
+            owner = org_reference(session, referral.owner_org_id)
+            owner["reference"] = f"Organization/{service.organization_id}"
+            resource["owner"] = owner
+            resource["status"] = referral.status
+            if referral.business_status:
+                resource["businessStatus"] = business_status_concept(referral.business_status)
+
+
+def _do_not_contact(sr: dict[str, Any]) -> bool:
+    return any(
+        c.get("code") == "contacting-subject-prohibited"
+        for detail in sr.get("orderDetail", [])
+        for c in detail.get("coding", [])
+    )
+
+
+def _service_codes(sr: dict[str, Any]) -> list[str]:
+    return sorted(
+        {
+            str(c["code"])
+            for cat in sr.get("category", [])
+            for c in cat.get("coding", [])
+            if c.get("code")
+        }
+    )
+
+
+def _first_contact_days(task: dict[str, Any]) -> int | None:
+    for item in task.get("input", []):
+        codes = {c.get("code") for c in (item.get("type") or {}).get("coding", [])}
+        if "first-contact-days" in codes and isinstance(item.get("valueInteger"), int):
+            value: int = item["valueInteger"]
+            return value if 0 < value <= 90 else None
+    return None
+
+
+class IdempotencyConflict(SubmissionInvalid):
+    code = "idempotency-key-reused"
+    title = "Idempotency-Key reused"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
