@@ -124,7 +124,6 @@ def _setup(
         summary["consent"] = {"reference": f"Consent/{consent.series_id}"}
     return (
         receiving,
-        sender,
         lambda app, who: bearer(app, registered[who], " ".join(SCOPES)),
         summary,
     )
