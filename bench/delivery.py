@@ -188,6 +188,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--kb", type=int, default=8)
     parser.add_argument("--receiver", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--profile", action="store_true", help="print where the time goes")
     args = parser.parse_args()
     if args.receiver:
         _serve(args.receiver)
@@ -244,10 +245,21 @@ def main() -> None:
         # execute: one process, outbox.execute per message
         events = _queue(url, org_id, args.n)
         sessions = session_factory(url)
+        profiler = None
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         started = time.perf_counter()
         for event_id in events:
             outbox.execute(sessions, event_id)
         executed = len(events) / (time.perf_counter() - started)
+        if profiler is not None:
+            import pstats
+
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
         assert _delivered(url) == args.n, "not every message was delivered"
 
         print(

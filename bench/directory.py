@@ -2,7 +2,10 @@
 latency of the common search shapes, single client, against a primary-key lookup measured
 in the same run on the same database.
 
-Run: `.venv/bin/python -m bench.directory --n 100000 --backend sqlite|postgresql|both`.
+Run: `.venv/bin/python -m bench.directory --n 100000 --backend sqlite|postgresql|both`;
+`--reuse NAME` keeps the database (PostgreSQL database NAME, or SQLite file NAME.db in the
+working directory) between runs: imported on first use, afterwards only migrated to the
+head revision and searched, to iterate on queries and indexes without the import.
 The services follow `../shared/workloads/make_services.py` (same seed, categories, types,
 languages, cities, name words), as HSDS documents with a location near one of ten cities.
 Searches go through `directory.search.search` (SQL filters, ordering, paging, then the
@@ -25,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -172,20 +175,28 @@ def make_services(n: int) -> list[dict[str, Any]]:
     return docs
 
 
-def _database(backend: str, workdir: Path) -> tuple[str, Callable[[], None]]:
+def _database(backend: str, workdir: Path, reuse: str | None) -> tuple[str, Callable[[], None]]:
+    """The database URL and how to drop it (a kept database, `reuse`, is never dropped)."""
     if backend == "sqlite":
-        return f"sqlite:///{workdir / 'directory-bench.db'}", lambda: None
-    name = f"refhub_bench_dir_{uuid.uuid4().hex[:8]}"
+        path = Path(f"{reuse}.db").resolve() if reuse else workdir / "directory-bench.db"
+        return f"sqlite:///{path}", lambda: None
+    name = reuse or f"refhub_bench_dir_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if found.first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    if reuse:
+        admin.dispose()
+        return url, lambda: None
 
     def drop() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
-    return make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False), drop
+    return url, drop
 
 
 def _pct(samples: list[float], p: float) -> float:
@@ -213,26 +224,35 @@ def _shapes(rng: random.Random) -> dict[str, Callable[[], Query]]:
     }
 
 
-def run(backend: str, n: int, queries: int) -> None:
+def _import(sessions: sessionmaker[Session], backend: str, n: int) -> None:
+    docs = make_services(n)
+    started = time.perf_counter()
+    with sessions() as session:
+        report = importer.import_documents(session, "system:bench", documents=docs, source="bench")
+        session.commit()
+    seconds = time.perf_counter() - started
+    if report.created != n or report.errors:
+        raise SystemExit(f"import failed: {report.errors[:3]}")
+    print(f"\n## {backend}: import {n} services: {seconds:.1f} s ({n / seconds:,.0f}/s)")
+
+
+def run(backend: str, n: int, queries: int, reuse: str | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        url, drop = _database(backend, Path(tmp))
+        url, drop = _database(backend, Path(tmp), reuse)
         engine = engine_for(url)
         try:
             upgrade(engine)
             sessions = sessionmaker(engine, expire_on_commit=False)
-            docs = make_services(n)
-            started = time.perf_counter()
             with sessions() as session:
-                report = importer.import_documents(
-                    session, "system:bench", documents=docs, source="bench"
-                )
-                session.commit()
-            seconds = time.perf_counter() - started
-            if report.created != n or report.errors:
-                raise SystemExit(f"import failed: {report.errors[:3]}")
+                stored = session.scalar(select(func.count()).select_from(Service)) or 0
+            if stored == 0:
+                _import(sessions, backend, n)
+            elif stored == n:
+                print(f"\n## {backend}: reusing {reuse} ({n} services, import not timed)")
+            else:
+                raise SystemExit(f"{reuse} holds {stored} services, not {n}")
             with engine.begin() as conn:
                 conn.execute(text("ANALYZE"))
-            print(f"\n## {backend}: import {n} services: {seconds:.1f} s ({n / seconds:,.0f}/s)")
             rng = random.Random(11)
             ids = [uuid.uuid5(NS, f"service/{rng.randrange(n)}") for _ in range(queries)]
             viewer = Viewer.anonymous()
@@ -294,11 +314,16 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--queries", type=int, default=200, help="measured queries per shape")
+    parser.add_argument(
+        "--reuse",
+        metavar="NAME",
+        help="keep the database NAME (SQLite: NAME.db) and reuse it: import only when empty",
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}")
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     for backend in backends:
-        run(backend, args.n, args.queries)
+        run(backend, args.n, args.queries, args.reuse)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from sqlalchemy import and_, delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from directory import service as directory_service
 from directory.hsds_tabular import read_tabular
 from directory.import_records import BadRecord, Record, parse_document
 from directory.models import (
@@ -38,6 +39,7 @@ from directory.models import (
     Taxonomy,
     TaxonomyTerm,
 )
+from directory.search import search_keys
 from kernel import audit
 from kernel.db import utcnow
 
@@ -309,7 +311,9 @@ def _write_records(run: _Run, records: list[Record]) -> None:
             owner = loc.pop("_organization_id", None)
             loc["organization_id"] = owner if owner in known_orgs else r.organization_id
             locations[loc["id"]] = {**loc, "updated_at": now}
-    _upsert(session, DirLocation, list(locations.values()))
+    moved = _upsert(session, DirLocation, list(locations.values()))
+    # Other services' service-at-location rows may point at a location this chunk moved.
+    directory_service.sync_coordinates(session, moved)
     endpoints = {
         org_id: endpoint_id
         for org_id, endpoint_id in session.execute(
@@ -387,12 +391,22 @@ def _term_id(run: _Run, record: Record, term: dict[str, Any]) -> uuid.UUID:
 
 def _children(run: _Run, records: list[Record]) -> None:
     terms, languages, populations, sals, schedules, areas = [], [], [], [], [], []
+    # The coordinates as `_write_records` stored the locations (the last record wins).
+    coordinates = {
+        loc["id"]: {"latitude": loc["latitude"], "longitude": loc["longitude"]}
+        for r in records
+        for loc in r.locations
+    }
     for r in records:
         term_ids = {_term_id(run, r, term) for term in r.terms}
         terms += [{"service_id": r.id, "term_id": t} for t in sorted(term_ids)]
         languages += [{"service_id": r.id, "code": c} for c in r.languages]
         populations += [{"service_id": r.id, "code": c} for c in r.populations]
-        sals += [{**sal, "service_id": r.id} for sal in r.service_at_locations]
+        keys = search_keys(term_ids, r.languages)
+        sals += [
+            {**sal, **coordinates[sal["location_id"]], "search_keys": keys, "service_id": r.id}
+            for sal in r.service_at_locations
+        ]
         schedules += [{**s, "service_id": r.id} for s in r.schedules]
         areas += [{**a, "service_id": r.id} for a in r.service_areas]
     for model, rows in (

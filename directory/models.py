@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    literal_column,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -285,10 +286,21 @@ class ServicePopulation(Base):
 
 
 class ServiceAtLocation(Base):
-    """HSDS service_at_location: where a service is delivered."""
+    """HSDS service_at_location: where a service is delivered.
+
+    Copies for the radius search, so it reads this table alone instead of joining every
+    service-location row to the locations in the box and then to the service's terms and
+    languages: `latitude` and `longitude` are the location's (whoever moves a location calls
+    `directory.service.sync_coordinates`); `search_keys` are the service's taxonomy terms and
+    languages (`directory.search.search_keys`), written with the row, which is rewritten
+    whenever the service's terms or languages are (`directory.service.apply_listing`, the
+    importer). No default: a writer that forgets the keys fails instead of hiding the row."""
 
     __tablename__ = "directory_service_at_location"
-    __table_args__ = (UniqueConstraint("service_id", "location_id"),)
+    __table_args__ = (
+        UniqueConstraint("service_id", "location_id"),
+        Index("ix_directory_service_at_location_lat_lon", "latitude", "longitude", "service_id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     service_id: Mapped[uuid.UUID] = mapped_column(
@@ -298,6 +310,21 @@ class ServiceAtLocation(Base):
         ForeignKey("directory_location.id", ondelete="CASCADE"), index=True
     )
     description: Mapped[str | None] = mapped_column(Text)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    search_keys: Mapped[str] = mapped_column(Text)
+
+
+# PostgreSQL only (created by migration 0009; an expression index, left out of the SQLite
+# comparison like the trigram ones): the service's term and language keys as an array, so a
+# radius search ANDs this GIN bitmap with the box index and reads only the rows matching both.
+# Without GIN's pending list (fastupdate): only VACUUM merges it, and every search scans it.
+Index(
+    "ix_directory_service_at_location_search_keys",
+    func.string_to_array(ServiceAtLocation.search_keys, literal_column("' '")).label("keys"),
+    postgresql_using="gin",
+    postgresql_with={"fastupdate": "off"},
+)
 
 
 class Schedule(Base):

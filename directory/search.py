@@ -12,10 +12,23 @@ import datetime as dt
 import math
 import uuid
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Text,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from directory.access import Viewer, visible_services
@@ -36,7 +49,7 @@ from directory.models import (
 from directory.taxonomy import term_ids
 from directory.vocabulary import CATEGORY_SYSTEM, POPULATIONS, TYPE_SYSTEM
 
-__all__ = ["EARTH_RADIUS_KM", "Hit", "Page", "Query", "haversine_km", "search"]
+__all__ = ["EARTH_RADIUS_KM", "Hit", "Page", "Query", "haversine_km", "search", "search_keys"]
 
 EARTH_RADIUS_KM = 6371.0088
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -128,23 +141,44 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
+# The radius search reads the coordinates copied onto the service-at-location rows (kept in
+# sync with the locations by `directory.service.sync_coordinates`): one indexed table, no join
+# of every service-location row to the locations in the box. On PostgreSQL it also narrows
+# those rows by the service's term and language keys (GIN), ANDed with the box index.
+_LAT, _LON = ServiceAtLocation.latitude, ServiceAtLocation.longitude
+_KEYS = func.string_to_array(ServiceAtLocation.search_keys, literal_column("' '"))
+
+
+def _term_key(term_id: uuid.UUID) -> str:
+    return f"t:{term_id}"
+
+
+def _language_key(code: str) -> str:
+    return f"l:{code}"
+
+
+def search_keys(term_ids: Iterable[uuid.UUID], languages: Iterable[str]) -> str:
+    """A service's `ServiceAtLocation.search_keys`: its taxonomy terms and languages (as
+    stored in `ServiceTerm` and `ServiceLanguage`), space-separated."""
+    keys = sorted({_term_key(t) for t in term_ids}) + sorted({_language_key(c) for c in languages})
+    return " ".join(keys)
+
+
 def _distance_sql(lat: float, lon: float) -> ColumnElement[float]:
-    rlat = func.radians(DirLocation.latitude)
+    rlat = func.radians(_LAT)
     a = func.power(func.sin((rlat - math.radians(lat)) / 2), 2) + math.cos(
         math.radians(lat)
-    ) * func.cos(rlat) * func.power(
-        func.sin((func.radians(DirLocation.longitude) - math.radians(lon)) / 2), 2
-    )
+    ) * func.cos(rlat) * func.power(func.sin((func.radians(_LON) - math.radians(lon)) / 2), 2)
     return 2 * EARTH_RADIUS_KM * func.asin(func.sqrt(a))
 
 
 def _box(lat: float, lon: float, km: float) -> list[ColumnElement[bool]]:
     dlat = km / 111.0 + 0.01
-    clauses: list[ColumnElement[bool]] = [DirLocation.latitude.between(lat - dlat, lat + dlat)]
+    clauses: list[ColumnElement[bool]] = [_LAT.between(lat - dlat, lat + dlat)]
     cos_lat = math.cos(math.radians(min(89.0, abs(lat) + dlat)))
     dlon = km / (111.32 * cos_lat) + 0.01 if cos_lat > 0.01 else 360.0
     if lon - dlon >= -180 and lon + dlon <= 180:  # no wrap across the antimeridian
-        clauses.append(DirLocation.longitude.between(lon - dlon, lon + dlon))
+        clauses.append(_LON.between(lon - dlon, lon + dlon))
     return clauses
 
 
@@ -199,22 +233,29 @@ def search(
     query.check()
     stmt = visible_services(viewer)
     where: list[ColumnElement[bool]] = []
+    # Each term or language filter as the keys of which a matching service has at least one.
+    key_filters: list[list[str]] = []
+
+    def has_term(ids: list[uuid.UUID]) -> None:
+        where.append(_has(ServiceTerm, ServiceTerm.term_id, ids))
+        key_filters.append([_term_key(t) for t in ids])
+
     for system, codes in ((CATEGORY_SYSTEM, query.categories), (TYPE_SYSTEM, query.types)):
         if codes:
-            where.append(_has(ServiceTerm, ServiceTerm.term_id, term_ids(session, system, codes)))
+            has_term(term_ids(session, system, codes))
     if query.term_ids:
-        where.append(_has(ServiceTerm, ServiceTerm.term_id, query.term_ids))
+        has_term(query.term_ids)
     if query.taxonomy_ids:
         in_taxonomy = select(TaxonomyTerm.id).where(
             TaxonomyTerm.taxonomy_id.in_(query.taxonomy_ids)
         )
-        where.append(_has(ServiceTerm, ServiceTerm.term_id, list(session.scalars(in_taxonomy))))
+        has_term(list(session.scalars(in_taxonomy)))
     if query.populations:
         where.append(_has(ServicePopulation, ServicePopulation.code, query.populations))
     if query.languages:
-        where.append(
-            _has(ServiceLanguage, ServiceLanguage.code, [c.lower() for c in query.languages])
-        )
+        codes = [c.lower() for c in query.languages]
+        where.append(_has(ServiceLanguage, ServiceLanguage.code, codes))
+        key_filters.append([_language_key(c) for c in codes])
     if query.text:
         where.append(func.lower(Service.search_text).like(_like(query.text), escape="\\"))
     if query.name:
@@ -262,12 +303,18 @@ def search(
         dist = _distance_sql(query.latitude, query.longitude)
         nearest = (
             select(ServiceAtLocation.service_id.label("sid"), func.min(dist).label("km"))
-            .join(DirLocation, DirLocation.id == ServiceAtLocation.location_id)
             .where(*_box(query.latitude, query.longitude, query.radius_km or 20000.0))
             .group_by(ServiceAtLocation.service_id)
         )
         if query.radius_km is not None:
             nearest = nearest.having(func.min(dist) <= query.radius_km)
+        if session.get_bind().dialect.name == "postgresql":
+            # Redundant with the EXISTS filters above (same data): lets PostgreSQL AND the
+            # keys' GIN bitmap with the box's, instead of computing the distance for every
+            # service in the box and intersecting afterwards.
+            nearest = nearest.where(
+                *(_KEYS.op("&&")(literal(keys, ARRAY(Text))) for keys in key_filters)
+            )
         distance = nearest.subquery()
         stmt = stmt.join(distance, distance.c.sid == Service.id)
     stmt = stmt.where(*where)

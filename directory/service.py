@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from directory import hsds
@@ -32,6 +32,7 @@ from directory.models import (
     ServiceVersion,
 )
 from directory.schemas import EndpointIn, LocationIn, ModerationIn, OrganizationIn, ServiceIn
+from directory.search import search_keys
 from directory.taxonomy import ensure_term
 from directory.vocabulary import CATEGORY_SYSTEM, TYPE_SYSTEM
 from kernel import audit
@@ -50,6 +51,7 @@ __all__ = [
     "own_organization",
     "save_version",
     "set_endpoint",
+    "sync_coordinates",
     "update_service",
     "upsert_organization",
 ]
@@ -145,8 +147,27 @@ def bounding_box(extent: dict[str, object]) -> tuple[float, float, float, float]
     return min(lats), max(lats), min(lons), max(lons)
 
 
+def sync_coordinates(session: Session, location_ids: Collection[uuid.UUID]) -> None:
+    """Copy these locations' coordinates onto every service-at-location row that points at
+    them (the radius search reads them there). Call after moving a location: it may be
+    shared with other services than the one being written."""
+    if not location_ids:
+        return
+    of_location = DirLocation.id == ServiceAtLocation.location_id
+    session.execute(
+        update(ServiceAtLocation)
+        .where(ServiceAtLocation.location_id.in_(list(location_ids)))
+        .values(
+            latitude=select(DirLocation.latitude).where(of_location).scalar_subquery(),
+            longitude=select(DirLocation.longitude).where(of_location).scalar_subquery(),
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+
+
 def _location(session: Session, org: DirOrganization, spec: LocationIn) -> DirLocation:
     loc = session.get(DirLocation, spec.id) if spec.id is not None else None
+    moved = loc is not None and (loc.latitude, loc.longitude) != (spec.latitude, spec.longitude)
     if loc is None or loc.organization_id != org.id:
         loc = DirLocation(id=spec.id or uuid.uuid4(), organization_id=org.id)
         session.add(loc)
@@ -156,6 +177,9 @@ def _location(session: Session, org: DirOrganization, spec: LocationIn) -> DirLo
         {"id": str(uuid.uuid5(loc.id, text)), "description": text} for text in spec.accessibility
     ]
     loc.updated_at = utcnow()
+    if moved:
+        session.flush()
+        sync_coordinates(session, [loc.id])
     return loc
 
 
@@ -201,10 +225,19 @@ def apply_listing(
     session.add_all(ServiceTerm(service_id=service.id, term_id=t) for t in sorted(terms))
     session.add_all(ServiceLanguage(service_id=service.id, code=c) for c in body.languages)
     session.add_all(ServicePopulation(service_id=service.id, code=c) for c in body.populations)
+    keys = search_keys(terms, body.languages)
     for spec in body.locations:
         loc = _location(session, org, spec)
         session.flush()
-        session.add(ServiceAtLocation(service_id=service.id, location_id=loc.id))
+        session.add(
+            ServiceAtLocation(
+                service_id=service.id,
+                location_id=loc.id,
+                latitude=loc.latitude,
+                longitude=loc.longitude,
+                search_keys=keys,
+            )
+        )
     for sched in body.schedules:
         session.add(Schedule(service_id=service.id, **sched.model_dump()))
     for area in body.service_areas:

@@ -95,23 +95,10 @@ def _add_channel(message: OutgoingMessage, channel: str) -> None:
         message.channels = " ".join([*message.channel_list, channel])
 
 
-def _relaxed_commit(session: Session) -> None:
-    """On PostgreSQL, commit this transaction without waiting for its WAL flush.
-
-    Safe for delivery bookkeeping because delivery is at-least-once: if the server crashed
-    before the flush, the lost commit is an attempt or a `delivered` mark, and the message is
-    simply pushed again (receivers de-duplicate on its id). Nothing that must not be lost
-    (a message, its outbox event) is written with it: `queue()` commits normally.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-
-
 def prepare(session: Session, message_id: str) -> Plan | None:
     """Build and seal the message for every target not yet delivered; None when there is
     nothing to push (already settled, cancelled now, or inbox only)."""
     settings = get_settings()
-    _relaxed_commit(session)
     message = session.get(OutgoingMessage, uuid.UUID(message_id), with_for_update=True)
     if message is None or message.state in (
         MessageState.DELIVERED,
@@ -131,7 +118,7 @@ def prepare(session: Session, message_id: str) -> Plan | None:
         _audit(session, message, "delivery.failed", Outcome.FAILURE, error="no-builder")
         raise DeliveryFailed(str(exc)) from None
     key = signing_key(settings.message_key_path)
-    done = _delivered_targets(session, message.id)
+    done = _delivered_targets(session, message.id) if message.attempts else set()
     pushes, skipped = targets.content_pushes(
         session,
         message,
@@ -194,6 +181,19 @@ def _backoff(settings: Settings, attempt: int) -> float:
         settings.delivery_backoff_base_seconds * 2 ** max(attempt - 1, 0),
     )
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not a secret
+
+
+def _relaxed_commit(session: Session) -> None:
+    """On PostgreSQL, commit the settling transaction without waiting for its WAL flush.
+
+    Only `finish` does this: what it writes is bookkeeping of a push that already happened
+    (the attempt, the `delivered` mark and its audit record). If the server crashed before
+    the flush, the event is still pending and the message is pushed again (receivers
+    de-duplicate on its id) and audited then. `prepare`, which may write the audit record
+    of a disclosure before the push, and `queue()` commit durably.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
 def finish(session: Session, results: list[PushResult], message_id: str) -> None:
