@@ -66,8 +66,10 @@ def test_embedded_relay_runs_committed_work(committed: Runtime) -> None:
 
 
 @pytest.fixture(scope="module")
-def worker(start_worker: Callable[[str], Worker], redis_url: str) -> Worker:
-    return start_worker(redis_url)
+def worker(start_worker: Callable[[str], Worker], redis_url: str) -> Iterator[Worker]:
+    running = start_worker(redis_url)
+    yield running
+    running.stop()  # not left consuming the shared broker for later modules
 
 
 def _celery_relay(runtime: Runtime, broker_url: str) -> Relay:
@@ -197,3 +199,4 @@ def test_broker_outage_loses_no_work(
         what=f"the work written during the outage to run; log:\n{worker.log()}",
     )
     assert _head_is_checkpointed(committed)
+    worker.stop()

@@ -30,6 +30,7 @@ from tests.gateway.delivery.conftest import FAST_DELIVERY
 from tests.gateway.delivery.factories import ReceivingOrg, receiving_org
 from tests.gateway.delivery.receiver import Receiver, start_receiver, stop_receiver
 from tests.gateway.delivery.test_faults import relay_thread
+from tests.gateway.test_delivery import PrivateRedis
 from tests.gateway.workflow.conftest import EXAMPLE, SCOPES, bearer
 
 
@@ -62,14 +63,23 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
+def broker() -> Iterator[str]:
+    """A Redis of this test's own: no other test's worker may take its messages."""
+    server = PrivateRedis()
+    server.start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
 def real_worker(
-    tmp_path: Path, env_base: dict[str, str], settings: Settings, redis_url: str
+    tmp_path: Path, env_base: dict[str, str], settings: Settings, broker: str
 ) -> Iterator[_Worker]:
     env = {
         **env_base,
         **FAST_DELIVERY,
         "REFHUB_DATABASE_URL": settings.database_url,
-        "REFHUB_BROKER_URL": redis_url,
+        "REFHUB_BROKER_URL": broker,
     }
     worker = _Worker(env, tmp_path / "worker.log")
     yield worker
@@ -129,6 +139,25 @@ def _setup(
     )
 
 
+def _diagnose(runtime: Runtime) -> str:
+    """The outbox and delivery rows, for a failure message (no content)."""
+    from sqlalchemy import select
+
+    from gateway.delivery.models import OutgoingMessage
+    from kernel.outbox import OutboxEvent
+
+    with runtime.sessions() as session:
+        events = [
+            (e.task, e.state, e.attempts, e.last_error)
+            for e in session.scalars(select(OutboxEvent).order_by(OutboxEvent.created_at))
+        ]
+        messages = [
+            (m.kind, m.state, m.attempts, m.last_error)
+            for m in session.scalars(select(OutgoingMessage))
+        ]
+    return f"outbox {events[-5:]}; messages {messages[-5:]}"
+
+
 def _open(
     body: bytes, receiving: ReceivingOrg, hub_jwks: dict[str, object]
 ) -> tuple[str, dict[str, object]]:
@@ -143,21 +172,21 @@ def _open(
 
 @pytest.mark.celery
 def test_a_referral_is_delivered_opened_and_answered(
-    committed: Runtime, receiver: Receiver, real_worker: _Worker, redis_url: str
+    committed: Runtime, receiver: Receiver, real_worker: _Worker, broker: str
 ) -> None:
     receiving, token, summary = _setup(committed, receiver)
     app = create_app(committed, run_relay=False)
     http = TestClient(app, raise_server_exceptions=False)
     sender_auth, receiver_auth = token(app, "sender"), token(app, "receiver")
-    relay = relay_thread(committed, redis_url)
+    relay = relay_thread(committed, broker)
     try:
         sent = http.post("/referrals?format=summary", json=summary, headers=sender_auth)
         assert sent.status_code == 201, sent.text
         rid = sent.json()["id"]
-        wait_for(
-            lambda: receiver.requests, timeout=60,
-            what=f"the worker to deliver; worker log:\n{real_worker.log()}",
-        )  # fmt: skip
+        try:
+            wait_for(lambda: receiver.requests, timeout=60, what="the worker to deliver")
+        except pytest.fail.Exception:
+            pytest.fail(f"not delivered: {_diagnose(committed)}; log:\n{real_worker.log()}")
         (request,) = receiver.requests
         hub_jwks = http.get("/.well-known/jwks.json").json()
         message_id, bundle = _open(request.body, receiving, hub_jwks)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway.auth.models import Organisation
 from gateway.demo import load_demo
+from gateway.workflow.demo import HARBOUR, NORTHSIDE
 from gateway.workflow.models import Handover, Referral, ReferralEvent
 from kernel.settings import Settings
 from tests.gateway.auth.factories import make_client as make_system_client
@@ -38,7 +39,13 @@ def test_demo_seeds_referrals_in_every_state_once(
     assert any("6 demo referrals added" in line for line in first)
     assert any("0 demo referrals added" in line for line in second)
 
-    rows = db.scalars(select(Referral).order_by(Referral.authored_on)).all()
+    # other tests' committed referrals may share the run's database: only the demo's count
+    demo_orgs = select(Organisation.id).where(Organisation.name.in_([NORTHSIDE, HARBOUR]))
+    rows = db.scalars(
+        select(Referral)
+        .where(Referral.requester_org_id.in_(demo_orgs))
+        .order_by(Referral.authored_on)
+    ).all()
     states = Counter(r.status for r in rows)
     assert states == Counter(
         {"requested": 2, "accepted": 2, "in-progress": 1, "rejected": 1, "completed": 1}
@@ -49,7 +56,7 @@ def test_demo_seeds_referrals_in_every_state_once(
     completed = next(r for r in rows if r.status == "completed")
     assert completed.output_count == 1
     assert any(r.do_not_contact for r in rows)
-    handover = db.scalars(select(Handover)).one()
+    handover = db.scalars(select(Handover).where(Handover.from_org_id.in_(demo_orgs))).one()
     assert handover.transferred_at is not None and handover.first_contact_at is None
     assert handover.first_contact_due_at is not None
 
