@@ -101,9 +101,9 @@ def actions(runtime: Runtime, message_id: str) -> list[str]:
     with runtime.sessions() as session:
         return list(
             session.scalars(
-                select(audit.AuditRecord.action).where(
-                    audit.AuditRecord.subject == f"Message/{message_id}"
-                )
+                select(audit.AuditRecord.action)
+                .where(audit.AuditRecord.subject == f"Message/{message_id}")
+                .order_by(audit.AuditRecord.seq)
             )
         )
 
