@@ -9,24 +9,20 @@ very next decision denies, and a reused or expired link is refused.
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import threading
 import uuid
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from playwright.sync_api import sync_playwright
 
 from adapters import DataCategory
 from consent import decision, page_access
 from consent.models import PageToken, Purpose
-from gateway.app import create_app
 from gateway.runtime import Runtime
 from kernel.caller import Role
 from kernel.db import utcnow
-from tests.conftest import wait_for
 from tests.consent.factories import grant, make_client, permit, staff
+from tests.serving import serve
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -42,19 +38,8 @@ ARGS = [
 
 @pytest.fixture
 def served(committed: Runtime) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(committed, run_relay=False), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, what="uvicorn to start")
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(30)
+    with serve(committed) as url:
+        yield url
 
 
 def test_arabic_consent_page_revokes_and_refuses_reuse(committed: Runtime, served: str) -> None:

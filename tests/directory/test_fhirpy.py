@@ -3,14 +3,10 @@ the real app served by uvicorn (committed data, removed afterwards)."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from fhirpy import SyncFHIRClient
 from sqlalchemy import delete
 
@@ -19,10 +15,10 @@ from directory.models import DirOrganization, Service, TaxonomyTerm
 from directory.schemas import OrganizationIn, ServiceIn
 from directory.taxonomy import term_ids
 from directory.vocabulary import CATEGORY_SYSTEM
-from gateway.app import create_app
 from gateway.runtime import Runtime
 from kernel.db import transaction
 from tests.directory.factories import editor
+from tests.serving import serve
 
 RUN = uuid.uuid4().hex[:8]
 CATEGORY = f"fhirpy-{RUN}"  # a category only this test's listings have
@@ -41,23 +37,10 @@ def base_url(committed: Runtime) -> Iterator[str]:
                 name=f"Fhirpy {RUN} {name} clinic", categories=[CATEGORY], languages=languages
             )
             directory_service.create_service(session, editor(org), body=body)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(committed, run_relay=False), port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
     try:
-        yield f"http://127.0.0.1:{port}/fhir"
+        with serve(committed) as url:
+            yield f"{url}/fhir"
     finally:
-        server.should_exit = True
-        thread.join(10)
         with transaction(committed.sessions) as session:
             terms = term_ids(session, CATEGORY_SYSTEM, [CATEGORY])
             session.execute(delete(Service).where(Service.owner_organisation_id == org))

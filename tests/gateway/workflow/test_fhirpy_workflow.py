@@ -8,16 +8,12 @@ database, under fresh organisations only this test uses."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
-import uvicorn
 from fhirpy import SyncFHIRClient
 
 import adapters
@@ -25,7 +21,6 @@ from adapters import DataCategory
 from consent.models import Purpose
 from directory import service as directory_service
 from directory.schemas import EndpointIn
-from gateway.app import create_app
 from gateway.auth.models import Organisation, OrgStatus
 from gateway.runtime import Runtime
 from kernel.db import transaction
@@ -34,6 +29,7 @@ from tests.directory.factories import editor, make_listing
 from tests.gateway.auth.factories import RegisteredClient, token_form
 from tests.gateway.auth.factories import make_client as make_system_client
 from tests.gateway.workflow.conftest import EXAMPLE, SCOPES
+from tests.serving import serve
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 AUDIENCE = "http://127.0.0.1:8000/auth/token"
@@ -105,23 +101,8 @@ def live(committed: Runtime) -> Iterator[Live]:
         receiver_org_id = receiver_org.id
     converted = adapters.convert(json.dumps(summary).encode(), "summary", "fhir")
     bundle = json.loads(converted.outputs[0].content)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(committed, run_relay=False), port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield Live(f"http://127.0.0.1:{port}", sender, receiver, receiver_org_id, bundle)
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serve(committed) as url:
+        yield Live(url, sender, receiver, receiver_org_id, bundle)
 
 
 def _bearer(url: str, registered: RegisteredClient) -> str:
