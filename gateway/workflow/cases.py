@@ -369,16 +369,6 @@ def handover_record(session: Session, caller: Caller, referral_id: uuid.UUID) ->
         )
     if handover.transferred_at is not None and handover.closed_at is None:
         steps.append("The receiver completes the handover to close it.")
-    return HandoverOut(
-        from_organisation=OrgRef(id=handover.from_org_id, name=org_names.get(handover.from_org_id)),
-        to_organisation=OrgRef(id=handover.to_org_id, name=org_names.get(handover.to_org_id)),
-        case_id=handover.case_id,
-        transferred_at=handover.transferred_at,
-        transferred_by=handover.transferred_by,
-        first_contact_days=handover.first_contact_days,
-        first_contact_due_at=handover.first_contact_due_at,
-        first_contact_at=handover.first_contact_at,
-        closed_at=handover.closed_at,
-        open_goals=goals,
-        next_steps="\n".join(steps) or None,
+    return views.handover_out(
+        handover, org_names, open_goals=goals, next_steps="\n".join(steps) or None
     )

@@ -32,7 +32,7 @@ from gateway.workflow import (
 )
 from gateway.workflow.change import Change, change
 from gateway.workflow.errors import PreconditionFailed, SubmissionInvalid
-from gateway.workflow.models import Referral
+from gateway.workflow.models import Referral, ThreadMessage
 from gateway.workflow.schemas import (
     AssignIn,
     EventOut,
@@ -346,19 +346,7 @@ def list_messages(
     """The referral's conversation, oldest first."""
     referral, rows = thread.messages(session, caller, referral_id)
     org_names = views.names(session, {referral.requester_org_id, referral.owner_org_id})
-    return [
-        MessageOut(
-            id=m.id,
-            referral_id=referral.id,
-            sender=OrgRef(id=m.sender_org_id, name=org_names.get(m.sender_org_id)),
-            recipient=OrgRef(id=m.recipient_org_id, name=org_names.get(m.recipient_org_id)),
-            sent_at=m.sent_at,
-            text=thread.open_text(session, referral, m),
-            in_response_to=m.in_response_to,
-            document_ids=[uuid.UUID(d) for d in m.document_ids],
-        )
-        for m in rows
-    ]
+    return [_message_out(m, thread.open_text(session, referral, m), org_names) for m in rows]
 
 
 @router.post(
@@ -380,13 +368,17 @@ def post_message(
         document_ids=body.document_ids,
     )
     org_names = views.names(session, {m.sender_org_id, m.recipient_org_id})
+    return _message_out(m, body.text, org_names)
+
+
+def _message_out(m: ThreadMessage, text: str, org_names: dict[uuid.UUID, str]) -> MessageOut:
     return MessageOut(
         id=m.id,
         referral_id=m.referral_id,
         sender=OrgRef(id=m.sender_org_id, name=org_names.get(m.sender_org_id)),
         recipient=OrgRef(id=m.recipient_org_id, name=org_names.get(m.recipient_org_id)),
         sent_at=m.sent_at,
-        text=body.text,
+        text=text,
         in_response_to=m.in_response_to,
-        document_ids=body.document_ids,
+        document_ids=[uuid.UUID(d) for d in m.document_ids],
     )

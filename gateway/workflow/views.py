@@ -16,7 +16,7 @@ from gateway.workflow.schemas import HandoverOut, OrgRef, ReferralOut
 from gateway.workflow.states import BUSINESS_STATUS, allowed_moves
 from kernel.caller import Caller
 
-__all__ = ["names", "referral_out", "referrals_out"]
+__all__ = ["handover_out", "names", "referral_out", "referrals_out"]
 
 
 def names(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -92,7 +92,7 @@ def referrals_out(session: Session, caller: Caller, referrals: list[Referral]) -
                 requester_assignee=r.requester_assignee,
                 owner_assignee=r.owner_assignee,
                 owner_team=r.owner_team,
-                handover=_handover_out(handover, org_names) if handover else None,
+                handover=handover_out(handover, org_names) if handover else None,
             )
         )
     return out
@@ -102,7 +102,14 @@ def referral_out(session: Session, caller: Caller, referral: Referral) -> Referr
     return referrals_out(session, caller, [referral])[0]
 
 
-def _handover_out(h: Handover, org_names: dict[uuid.UUID, str]) -> HandoverOut:
+def handover_out(
+    h: Handover,
+    org_names: dict[uuid.UUID, str],
+    *,
+    open_goals: list[str] | None = None,
+    next_steps: str | None = None,
+) -> HandoverOut:
+    """The handover record; goals and next steps only where the caller read the packet."""
     return HandoverOut(
         from_organisation=OrgRef(id=h.from_org_id, name=org_names.get(h.from_org_id)),
         to_organisation=OrgRef(id=h.to_org_id, name=org_names.get(h.to_org_id)),
@@ -113,4 +120,6 @@ def _handover_out(h: Handover, org_names: dict[uuid.UUID, str]) -> HandoverOut:
         first_contact_due_at=h.first_contact_due_at,
         first_contact_at=h.first_contact_at,
         closed_at=h.closed_at,
+        open_goals=open_goals,
+        next_steps=next_steps,
     )
