@@ -1,16 +1,22 @@
 """Delivery throughput: messages per second per worker process, each built, signed (ES256
 JWS), encrypted (ECDH-ES+A256KW/A256GCM JWE) and POSTed to a local webhook receiver, on
-PostgreSQL.
+PostgreSQL and Redis.
 
 Baseline in the same run: the receiver's raw rate for POSTs of the same sealed bytes from
 one sequential client (no hub, no database, no crypto), so the ratio says what the hub's
 delivery costs per message on top of the HTTP round trip.
 
-Figure: one process running `kernel.outbox.execute` for each queued message (what a
-worker process does per message, without the broker hop).
+Figures:
+- one message per unit of work: `kernel.outbox.execute` per message in this process (two
+  transactions per message: what every worker did before batching);
+- batched: `kernel.outbox.execute_many` over the settings' delivery batches in this
+  process (what one worker process does per broker message, without the broker hop);
+- end to end (the figure the target is about): the outbox relay publishes to Redis and
+  one real `refhub worker --concurrency 1` process (one pool process) delivers; timed
+  from the first publish until every message is marked delivered.
 
-Run: `python -m bench.delivery [--n 1000] [--kb 8]`.
-It creates and drops its own PostgreSQL database.
+Run: `python -m bench.delivery [--n 1000] [--kb 8] [--redis redis://127.0.0.1:6379/13]`.
+It creates and drops its own PostgreSQL database and empties the Redis database it uses.
 """
 
 from __future__ import annotations
@@ -108,14 +114,20 @@ def _setup(url: str, data_dir: Path, receiver_url: str) -> uuid.UUID:
     """Migrate, create the signing key and a receiving organisation with a webhook."""
     from joserfc.jwk import ECKey
 
+    from consent.vault import generate_kek_file
     from directory.models import DirEndpoint, DirOrganization
     from gateway.auth.models import Organisation
     from gateway.delivery.keys import generate_message_key_file
     from gateway.migrations import upgrade
+    from kernel.crypto import generate_ed25519_key_file
+    from kernel.settings import Settings
 
     engine = create_engine(url)
     upgrade(engine)
-    generate_message_key_file(data_dir / "keys" / "message-signing.jwk")
+    settings = Settings()  # this run's environment: its own data directory
+    generate_message_key_file(settings.message_key_path)
+    generate_ed25519_key_file(settings.audit_key_path)  # what `refhub keys init` makes
+    generate_kek_file(settings.kek_path)
     key = ECKey.generate_key("P-256", private=True)
     key.ensure_kid()
     with Session(engine) as session, session.begin():
@@ -183,15 +195,74 @@ def _delivered(url: str) -> int:
         )
 
 
+def _end_to_end(
+    url: str, org_id: uuid.UUID, args: argparse.Namespace, env: dict[str, str]
+) -> float:
+    """Messages per second through the broker and one real worker process."""
+    import redis
+
+    from gateway.delivery.relay import Relay
+    from gateway.delivery.worker import CeleryDispatcher
+    from kernel.db import session_factory
+    from kernel.settings import Settings
+
+    redis.Redis.from_url(args.redis).flushdb()
+    settings = Settings(broker_url=args.redis)
+    relay = Relay(
+        session_factory(url), CeleryDispatcher.for_settings(settings), settings.relay_batch_size
+    )
+    log_path = Path(tempfile.mkdtemp(prefix="refhub-bench-")) / "worker.log"
+    log = log_path.open("wb")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "bench.delivery", "--worker"],
+        env={**os.environ, **env, "REFHUB_BROKER_URL": args.redis},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    try:
+
+        def run(count: int) -> float:
+            before = _delivered(url)
+            _queue(url, org_id, count)
+            started = time.perf_counter()
+            deadline = started + 120
+            while _delivered(url) - before < count:
+                relay.drain()
+                if time.perf_counter() > deadline or worker.poll() is not None:
+                    raise RuntimeError(f"the worker did not deliver; its log: {log_path}")
+                time.sleep(0.01)
+            return count / (time.perf_counter() - started)
+
+        run(20)  # warm-up: the worker is up, its connections open
+        return run(args.n)
+    finally:
+        worker.terminate()
+        worker.wait(30)
+        log.close()
+        redis.Redis.from_url(args.redis).flushdb()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.delivery", description=__doc__)
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--kb", type=int, default=8)
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/13", help="broker for e2e")
     parser.add_argument("--receiver", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--profile", action="store_true", help="print where the time goes")
     args = parser.parse_args()
     if args.receiver:
         _serve(args.receiver)
+        return
+    if args.worker:  # the real `refhub worker`, with the bench's builder registered
+        from gateway.cli.main import main as refhub
+        from gateway.task_modules import load_task_modules
+
+        load_task_modules()
+        _register_builder()
+        sys.argv = ["refhub", "worker", "--concurrency", "1"]
+        refhub()
         return
     _PAD["kb"] = args.kb
 
@@ -242,36 +313,62 @@ def main() -> None:
                 client.post(receiver_url, content=sample)
             baseline = args.n / (time.perf_counter() - started)
 
-        # execute: one process, outbox.execute per message
-        events = _queue(url, org_id, args.n)
         sessions = session_factory(url)
-        profiler = None
-        if args.profile:
-            import cProfile
 
-            profiler = cProfile.Profile()
-            profiler.enable()
-        started = time.perf_counter()
-        for event_id in events:
-            outbox.execute(sessions, event_id)
-        executed = len(events) / (time.perf_counter() - started)
-        if profiler is not None:
-            import pstats
+        def timed(run: Any, profile: bool = False) -> float:
+            events = _queue(url, org_id, args.n)
+            before = _delivered(url)
+            profiler = None
+            if profile:
+                import cProfile
 
-            profiler.disable()
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
-        assert _delivered(url) == args.n, "not every message was delivered"
+                profiler = cProfile.Profile()
+                profiler.enable()
+            started = time.perf_counter()
+            run(events)
+            rate = len(events) / (time.perf_counter() - started)
+            if profiler is not None:
+                import pstats
+
+                profiler.disable()
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+            assert _delivered(url) - before == args.n, "not every message was delivered"
+            return rate
+
+        # one message per unit of work: two transactions per message
+        single = timed(lambda events: [outbox.execute(sessions, e) for e in events])
+
+        # batched, as a worker process runs one broker message
+        def batched(events: list[uuid.UUID]) -> None:
+            step = settings.delivery_batch_size
+            for start in range(0, len(events), step):
+                outbox.execute_many(
+                    sessions,
+                    events[start : start + step],
+                    concurrency=settings.delivery_push_concurrency,
+                )
+
+        many = timed(batched, profile=args.profile)
+
+        # end to end: relay -> Redis -> one worker process
+        e2e = _end_to_end(url, org_id, args, env)
 
         print(
             f"machine: {os.cpu_count()} cpus, {platform.platform()}, "
             f"Python {platform.python_version()}"
         )
-        print(f"PostgreSQL, {args.kb} KB payload, n={args.n}, one worker process")
-        print(f"  receiver raw POST rate (baseline)     {baseline:>8.0f} /s")
         print(
-            f"  hub, outbox.execute in one process    {executed:>8.0f} /s"
-            f"  ratio {executed / baseline:.3f}"
+            f"PostgreSQL + Redis, {args.kb} KB payload, n={args.n}, batches of "
+            f"{settings.delivery_batch_size}, {settings.delivery_push_concurrency} pushes in flight"
         )
+        rows = [
+            ("receiver raw POST rate (baseline)", baseline),
+            ("one message per unit of work", single),
+            ("batched, in this process", many),
+            ("end to end: Redis + 1 worker process", e2e),
+        ]
+        for label, rate in rows:
+            print(f"  {label:<40} {rate:>8.0f} /s  ratio {rate / baseline:.3f}")
     finally:
         receiver.terminate()
         from kernel.db import engine_for

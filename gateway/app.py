@@ -30,7 +30,7 @@ from gateway.delivery import inbox_router as delivery_inbox_router
 from gateway.delivery import router as delivery_router
 from gateway.delivery import subscriptions_router as delivery_subscriptions_router
 from gateway.delivery.relay import Dispatcher, InProcessDispatcher, Relay, RelayThread
-from gateway.delivery.worker import CeleryDispatcher, make_celery
+from gateway.delivery.worker import CeleryDispatcher
 from gateway.dependencies import get_session
 from gateway.documents import router as documents_router
 from gateway.errors import install_error_handlers
@@ -59,9 +59,11 @@ def make_relay_thread(runtime: Runtime) -> RelayThread:
     settings = runtime.settings
     dispatcher: Dispatcher
     if settings.embedded_delivery:
-        dispatcher = InProcessDispatcher(runtime.sessions)
+        dispatcher = InProcessDispatcher(
+            runtime.sessions, settings.delivery_batch_size, settings.delivery_push_concurrency
+        )
     else:
-        dispatcher = CeleryDispatcher(make_celery(settings))
+        dispatcher = CeleryDispatcher.for_settings(settings)
     relay = Relay(runtime.sessions, dispatcher, batch_size=settings.relay_batch_size)
     return RelayThread(
         relay,

@@ -166,6 +166,8 @@ def _lock_head(session: Session) -> AuditHead:
 
 @event.listens_for(Session, "before_commit")
 def _append_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # SQLAlchemy also calls this when a savepoint is released: wait for the end
     pending: list[_Pending] = session.info.pop(_PENDING_KEY, [])
     if not pending:
         return

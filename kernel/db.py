@@ -16,7 +16,14 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid, create_engine, event, text
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    SessionTransaction,
+    mapped_column,
+    sessionmaker,
+)
 
 __all__ = [
     "Base",
@@ -29,6 +36,7 @@ __all__ = [
     "read_only",
     "session_factory",
     "transaction",
+    "transaction_memo",
     "utcnow",
 ]
 
@@ -175,3 +183,19 @@ def ping(engine: Engine) -> None:
     """Round-trip to the database; raises the driver's error when it is unreachable."""
     with read_only(engine) as conn:
         conn.execute(text("SELECT 1"))
+
+
+_MEMO_KEY = "refhub.db.transaction_memo"
+
+
+def transaction_memo(session: Session, name: str) -> dict[Any, Any]:
+    """A dict that lives as long as the session's current (outermost) transaction: for
+    lookups a batch repeats, which must not outlive the snapshot they were read in."""
+    memos: dict[str, dict[Any, Any]] = session.info.setdefault(_MEMO_KEY, {})
+    return memos.setdefault(name, {})
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_memos(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_MEMO_KEY, None)

@@ -24,7 +24,8 @@ import datetime as dt
 import enum
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,7 @@ __all__ = [
     "current_attempt",
     "enqueue",
     "execute",
+    "execute_many",
     "on_commit_with_events",
     "registered_tasks",
     "remove_commit_listener",
@@ -96,6 +98,9 @@ class TaskSpec:
     every_seconds: float | None = None
     perform: Callable[[Any], Any] | None = None
     finish: Callable[..., None] | None = None
+    lane: Callable[[Any], Hashable] | None = None
+    preload: Callable[[Session, list[dict[str, Any]]], None] | None = None
+    batchable: bool = False
 
     def backoff(self, attempts: int) -> dt.timedelta:
         """Exponential backoff with full jitter for the `attempts`-th retry."""
@@ -115,6 +120,9 @@ def task(
     every_seconds: float | None = None,
     perform: Callable[[Any], Any] | None = None,
     finish: Callable[..., None] | None = None,
+    lane: Callable[[Any], Hashable] | None = None,
+    preload: Callable[[Session, list[dict[str, Any]]], None] | None = None,
+    batchable: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Register `handler(session, **payload)` as the outbox task `name`.
 
@@ -122,7 +130,13 @@ def task(
     interval, once per interval however many schedulers run. With `perform` and `finish`
     the task is phased (see the module docstring): the handler returns a plan (None: nothing
     to do), `perform(plan)` does the I/O outside any transaction and returns a result,
-    `finish(session, result, **payload)` records it.
+    `finish(session, result, **payload)` records it. `lane(plan)` names the plans whose
+    I/O must keep its order when a batch runs plans side by side (`execute_many`).
+    `preload(session, payloads)` runs before a batch's handlers and again before its
+    `finish` calls, outside their savepoints: one query for what each would fetch alone
+    (rows it locks there stay locked whatever a savepoint later rolls back). A `batchable`
+    task's events are handed to workers several at a time (`execute_many`); others one
+    by one.
     """
     if (perform is None) != (finish is None):
         raise ValueError("a phased task needs both perform and finish")
@@ -140,6 +154,9 @@ def task(
             every_seconds=every_seconds,
             perform=perform,
             finish=finish,
+            lane=lane,
+            preload=preload,
+            batchable=batchable,
         )
         return handler
 
@@ -232,10 +249,15 @@ def current_attempt(session: Session) -> int:
     return int(session.info.get(_ATTEMPT_KEY, 0))
 
 
-def _lock(session: Session, event_id: uuid.UUID) -> OutboxEvent | None:
-    return session.scalars(
-        select(OutboxEvent).where(OutboxEvent.id == event_id).with_for_update()
-    ).first()
+def _lock(session: Session, event_ids: list[uuid.UUID]) -> dict[uuid.UUID, OutboxEvent]:
+    """Lock the events' rows, in id order so concurrent batches cannot deadlock."""
+    rows = session.scalars(
+        select(OutboxEvent)
+        .where(OutboxEvent.id.in_(event_ids))
+        .order_by(OutboxEvent.id)
+        .with_for_update()
+    )
+    return {row.id: row for row in rows}
 
 
 def _settle(session: Session, row: OutboxEvent, spec: TaskSpec, call: Callable[[], Any]) -> Any:
@@ -282,6 +304,105 @@ def _settle(session: Session, row: OutboxEvent, spec: TaskSpec, call: Callable[[
     return result
 
 
+@dataclass
+class _Claimed:
+    """An event whose phased task prepared a plan in the claiming transaction."""
+
+    event_id: uuid.UUID
+    spec: TaskSpec
+    payload: dict[str, Any]
+    attempt: int
+    plan: Any
+    result: Any = None
+    error: Exception | None = None
+
+
+def _claim(session: Session, row: OutboxEvent) -> Outcome | _Claimed:
+    """First phase of one live event, in the claiming transaction (its attempt counted).
+    DONE is returned for the caller to mark, with the batch's other finished events."""
+    spec = _REGISTRY.get(row.task)
+    if spec is None:
+        row.state, row.last_error = EventState.FAILED, f"no handler registered for {row.task}"
+        return Outcome.FAILED
+    session.info[_ATTEMPT_KEY] = row.attempts
+    payload = dict(row.payload)
+    plan = _settle(session, row, spec, lambda: spec.handler(session, **payload))
+    if isinstance(plan, Outcome):
+        return plan
+    if spec.perform is None or plan is None:
+        return Outcome.DONE
+    return _Claimed(row.id, spec, payload, row.attempts, plan)
+
+
+def _perform_one(claimed: _Claimed) -> None:
+    assert claimed.spec.perform is not None
+    try:
+        claimed.result = claimed.spec.perform(claimed.plan)
+    except Exception as exc:  # noqa: BLE001 - settled in the second phase like a handler's
+        claimed.error = exc
+
+
+def _perform_all(claimed: list[_Claimed], concurrency: int) -> None:
+    """Run the plans' I/O with no transaction open. Plans in the same lane (see `task`)
+    run one after another in batch order; lanes run side by side on up to `concurrency`
+    threads."""
+    lanes: dict[object, list[_Claimed]] = {}
+    for item in claimed:
+        lane = item.spec.lane(item.plan) if item.spec.lane is not None else item.event_id
+        lanes.setdefault(lane, []).append(item)
+
+    def run_lane(items: list[_Claimed]) -> None:
+        for item in items:
+            _perform_one(item)
+
+    if concurrency <= 1 or len(lanes) == 1:
+        for items in lanes.values():
+            run_lane(items)
+        return
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(lanes))) as pool:
+        list(pool.map(run_lane, lanes.values()))
+
+
+def _finish(session: Session, row: OutboxEvent, claimed: _Claimed) -> Outcome:
+    """Second phase of one live event: record what its I/O did, in the settling
+    transaction. DONE is returned for the caller to mark (see `_claim`)."""
+    session.info[_ATTEMPT_KEY] = claimed.attempt
+    finish = claimed.spec.finish
+    assert finish is not None
+
+    def settle_phase() -> None:
+        if claimed.error is not None:
+            raise claimed.error
+        finish(session, claimed.result, **claimed.payload)
+
+    outcome = _settle(session, row, claimed.spec, settle_phase)
+    return outcome if isinstance(outcome, Outcome) else Outcome.DONE
+
+
+def _live(rows: dict[uuid.UUID, OutboxEvent], event_id: uuid.UUID) -> OutboxEvent | None:
+    row = rows.get(event_id)
+    if row is None or row.state in (EventState.DONE, EventState.FAILED):
+        return None  # unknown, or settled already (by a concurrent run of the same event)
+    return row
+
+
+def _preload(session: Session, rows: list[OutboxEvent]) -> None:
+    by_task: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_task.setdefault(row.task, []).append(dict(row.payload))
+    for name, payloads in by_task.items():
+        spec = _REGISTRY.get(name)
+        if spec is not None and spec.preload is not None:
+            spec.preload(session, payloads)
+
+
+def _mark_done(rows: list[OutboxEvent]) -> None:
+    # set after the batch's savepoints, so the updates are flushed as one statement batch
+    now = utcnow()
+    for row in rows:
+        row.state, row.done_at = EventState.DONE, now
+
+
 def execute(factory: sessionmaker[Session], event_id: uuid.UUID) -> Outcome:
     """Run one outbox event at most once in effect; return what happened.
 
@@ -292,44 +413,50 @@ def execute(factory: sessionmaker[Session], event_id: uuid.UUID) -> Outcome:
     operator to inspect and re-run. A phased task's I/O runs between two transactions,
     with no row lock held (see the module docstring).
     """
-    with transaction(factory) as session:
-        row = _lock(session, event_id)
-        if row is None or row.state in (EventState.DONE, EventState.FAILED):
-            return Outcome.SKIPPED
-        spec = _REGISTRY.get(row.task)
-        row.attempts += 1
-        if spec is None:
-            row.state, row.last_error = EventState.FAILED, f"no handler registered for {row.task}"
-            return Outcome.FAILED
-        session.info[_ATTEMPT_KEY] = row.attempts
-        payload, attempt = dict(row.payload), row.attempts
-        plan = _settle(session, row, spec, lambda: spec.handler(session, **payload))
-        if isinstance(plan, Outcome):
-            return plan
-        if spec.perform is None or plan is None:
-            row.state, row.done_at = EventState.DONE, utcnow()
-            return Outcome.DONE
-    # The claim is committed and the row lock released: the I/O holds no database lock.
-    error: Exception | None = None
-    try:
-        result = spec.perform(plan)
-    except Exception as exc:  # noqa: BLE001 - settled below like a handler's failure
-        error, result = exc, None
-    assert spec.finish is not None
-    finish = spec.finish
-    with transaction(factory) as session:
-        row = _lock(session, event_id)
-        if row is None or row.state in (EventState.DONE, EventState.FAILED):
-            return Outcome.SKIPPED  # a concurrent run of the same event settled it
-        session.info[_ATTEMPT_KEY] = attempt
+    return execute_many(factory, [event_id])[event_id]
 
-        def settle_phase() -> None:
-            if error is not None:
-                raise error
-            finish(session, result, **payload)
 
-        outcome = _settle(session, row, spec, settle_phase)
-        if isinstance(outcome, Outcome):
-            return outcome
-        row.state, row.done_at = EventState.DONE, utcnow()
-        return Outcome.DONE
+def execute_many(
+    factory: sessionmaker[Session], event_ids: list[uuid.UUID], *, concurrency: int = 1
+) -> dict[uuid.UUID, Outcome]:
+    """Run several events as `execute` runs one, sharing the two transactions.
+
+    Each event's handler and `finish` run in a savepoint of their own, so one event's
+    failure rolls back only its writes and settles only its row; the others commit. Phased
+    tasks' I/O runs after the claiming commit, on up to `concurrency` threads (one after
+    another within a lane). A batch commits twice however many events it holds, which is
+    what lets one worker process keep up with many small messages.
+    """
+    ids = list(dict.fromkeys(event_ids))
+    outcomes = dict.fromkeys(ids, Outcome.SKIPPED)
+    claimed: list[_Claimed] = []
+    with transaction(factory) as session:
+        rows = _lock(session, ids)
+        live = [(event_id, row) for event_id in ids if (row := _live(rows, event_id))]
+        for _event_id, row in live:
+            row.attempts += 1  # counted (and flushed together) before any handler runs
+        _preload(session, [row for _event_id, row in live])
+        for event_id, row in live:
+            first = _claim(session, row)
+            if isinstance(first, _Claimed):
+                claimed.append(first)
+            else:
+                outcomes[event_id] = first
+        _mark_done([row for event_id, row in live if outcomes[event_id] is Outcome.DONE])
+    if not claimed:
+        return outcomes
+    # The claims are committed and the row locks released: the I/O holds no database lock.
+    _perform_all(claimed, concurrency)
+    with transaction(factory) as session:
+        rows = _lock(session, [item.event_id for item in claimed])
+        _preload(session, [row for item in claimed if (row := _live(rows, item.event_id))])
+        settled: list[OutboxEvent] = []
+        for item in claimed:
+            row = _live(rows, item.event_id)
+            if row is None:
+                continue
+            outcomes[item.event_id] = _finish(session, row, item)
+            if outcomes[item.event_id] is Outcome.DONE:
+                settled.append(row)
+        _mark_done(settled)
+    return outcomes

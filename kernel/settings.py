@@ -96,6 +96,19 @@ class Settings(BaseSettings):
     delivery_backoff_cap_seconds: float = Field(
         default=3600.0, gt=0, le=86400, description="Longest retry delay (Retry-After included)."
     )
+    delivery_batch_size: int = Field(
+        default=50,
+        ge=1,
+        le=500,
+        description="Messages one worker task claims, pushes and settles together.",
+    )
+    delivery_push_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Pushes of one batch in flight at once (messages about the same "
+        "referral always go one after another, in order).",
+    )
     delivery_allow_http: bool = Field(
         default=False,
         description="Allow plain http:// receiver endpoints (local testing only; never in "

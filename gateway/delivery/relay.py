@@ -24,7 +24,14 @@ from kernel import outbox
 from kernel.db import transaction, utcnow
 from kernel.errors import Recoverable
 
-__all__ = ["Dispatcher", "InProcessDispatcher", "Relay", "RelayThread", "enqueue_periodic"]
+__all__ = [
+    "Dispatcher",
+    "InProcessDispatcher",
+    "Relay",
+    "RelayThread",
+    "batches",
+    "enqueue_periodic",
+]
 
 log = structlog.get_logger(__name__)
 State = outbox.EventState
@@ -36,15 +43,38 @@ class Dispatcher(Protocol):
     def dispatch(self, events: list[tuple[uuid.UUID, str]]) -> None: ...
 
 
+def batches(
+    events: list[tuple[uuid.UUID, str]], batch_size: int
+) -> list[tuple[str, list[uuid.UUID]]]:
+    """Claimed events as units of work: a batchable task's events in chunks of up to
+    `batch_size` (in claim order), every other event on its own."""
+    units: list[tuple[str, list[uuid.UUID]]] = []
+    open_chunk: dict[str, list[uuid.UUID]] = {}
+    specs = outbox.registered_tasks()
+    for event_id, task_name in events:
+        spec = specs.get(task_name)
+        if spec is None or not spec.batchable or batch_size <= 1:
+            units.append((task_name, [event_id]))
+            continue
+        chunk = open_chunk.get(task_name)
+        if chunk is None or len(chunk) >= batch_size:
+            chunk = open_chunk[task_name] = []
+            units.append((task_name, chunk))
+        chunk.append(event_id)
+    return units
+
+
 @dataclass
 class InProcessDispatcher:
-    """Embedded delivery: runs each event's handler in this process, one after another."""
+    """Embedded delivery: runs the events in this process, one unit after another."""
 
     sessions: sessionmaker[Session]
+    batch_size: int = 1
+    concurrency: int = 1
 
     def dispatch(self, events: list[tuple[uuid.UUID, str]]) -> None:
-        for event_id, _task in events:
-            outbox.execute(self.sessions, event_id)
+        for _task, event_ids in batches(events, self.batch_size):
+            outbox.execute_many(self.sessions, event_ids, concurrency=self.concurrency)
 
 
 @dataclass

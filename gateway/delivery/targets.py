@@ -33,7 +33,7 @@ from gateway.delivery.channels import (
 from gateway.delivery.envelope import seal_message
 from gateway.delivery.models import OutgoingMessage, Subscription, SubscriptionState
 from gateway.delivery.outgoing import MessageKind, Payload
-from kernel.db import new_id, utcnow
+from kernel.db import new_id, transaction_memo, utcnow
 
 __all__ = ["Skipped", "content_pushes", "endpoints_for", "notification_pushes", "receiver_key"]
 
@@ -54,7 +54,18 @@ class Skipped:
 
 
 def endpoints_for(session: Session, message: OutgoingMessage) -> list[directory_models.DirEndpoint]:
-    """The active directory endpoints a message is pushed to (possibly none)."""
+    """The active directory endpoints a message is pushed to (possibly none); looked up
+    once per recipient (and service) in a transaction, however many messages it sends."""
+    key = (message.recipient_org_id, message.kind == MessageKind.REFERRAL and message.service_id)
+    memo = transaction_memo(session, "delivery.endpoints")
+    if key not in memo:
+        memo[key] = _lookup_endpoints(session, message)
+    return list(memo[key])
+
+
+def _lookup_endpoints(
+    session: Session, message: OutgoingMessage
+) -> list[directory_models.DirEndpoint]:
     if message.kind == MessageKind.REFERRAL and message.service_id is not None:
         service = session.get(directory_models.Service, message.service_id)
         if (
@@ -150,8 +161,15 @@ def content_pushes(
 def _matching_subscriptions(
     session: Session, message: OutgoingMessage, payload: Payload
 ) -> list[Subscription]:
+    """The recipient's active Subscriptions for the focus type, locked (their event counter
+    is incremented). Only "none" is remembered for the transaction: a lock taken in a
+    savepoint that rolls back is released, so found rows are locked afresh each time."""
     focus_type = payload.focus_ref.split("/", 1)[0]
-    return list(
+    key = (message.recipient_org_id, focus_type)
+    none_for = transaction_memo(session, "delivery.no-subscriptions")
+    if key in none_for:
+        return []
+    found = list(
         session.scalars(
             select(Subscription)
             .where(
@@ -163,6 +181,9 @@ def _matching_subscriptions(
             .with_for_update()
         )
     )
+    if not found:
+        none_for[key] = True
+    return found
 
 
 def notification_bundle(

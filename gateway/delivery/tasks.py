@@ -25,7 +25,7 @@ from gateway.delivery.models import DeliveryAttempt, MessageState, OutgoingMessa
 from gateway.delivery.signing import signing_key
 from kernel import audit, outbox
 from kernel.audit import Outcome
-from kernel.db import utcnow
+from kernel.db import transaction_memo, utcnow
 from kernel.errors import Recoverable, RefhubError
 from kernel.settings import Settings, get_settings
 
@@ -56,6 +56,8 @@ class DeliveryFailed(RefhubError):
 @dataclass(frozen=True)
 class Plan:
     message_id: uuid.UUID
+    #: Messages about the same referral are pushed in the order they were queued.
+    lane: str
     pushes: tuple[Push, ...]
     timeout: float
     connect_timeout: float
@@ -95,11 +97,34 @@ def _add_channel(message: OutgoingMessage, channel: str) -> None:
         message.channels = " ".join([*message.channel_list, channel])
 
 
+_LOCKED = "delivery.locked-messages"
+
+
+def preload(session: Session, payloads: list[dict[str, str]]) -> None:
+    """Lock a batch's messages with one query (see `kernel.outbox.task`)."""
+    ids = [uuid.UUID(payload["message_id"]) for payload in payloads]
+    messages = session.scalars(
+        select(OutgoingMessage)
+        .where(OutgoingMessage.id.in_(ids))
+        .order_by(OutgoingMessage.id)
+        .with_for_update()
+    )
+    # held here for the transaction: the session's identity map keeps only weak references
+    transaction_memo(session, _LOCKED).update((message.id, message) for message in messages)
+
+
+def _locked_message(session: Session, message_id: str) -> OutgoingMessage | None:
+    key = uuid.UUID(message_id)
+    if key in transaction_memo(session, _LOCKED):
+        return session.get(OutgoingMessage, key)  # locked by `preload` in this transaction
+    return session.get(OutgoingMessage, key, with_for_update=True)
+
+
 def prepare(session: Session, message_id: str) -> Plan | None:
     """Build and seal the message for every target not yet delivered; None when there is
     nothing to push (already settled, cancelled now, or inbox only)."""
     settings = get_settings()
-    message = session.get(OutgoingMessage, uuid.UUID(message_id), with_for_update=True)
+    message = _locked_message(session, message_id)
     if message is None or message.state in (
         MessageState.DELIVERED,
         MessageState.ACKNOWLEDGED,
@@ -155,6 +180,7 @@ def prepare(session: Session, message_id: str) -> Plan | None:
         return None
     return Plan(
         message.id,
+        str(message.referral_id or message.id),
         all_pushes,
         settings.delivery_timeout_seconds,
         settings.delivery_connect_timeout_seconds,
@@ -192,15 +218,17 @@ def _relaxed_commit(session: Session) -> None:
     de-duplicate on its id) and audited then. `prepare`, which may write the audit record
     of a disclosure before the push, and `queue()` commit durably.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    done = transaction_memo(session, "delivery.relaxed-commit")
+    if not done and session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        done[True] = True
 
 
 def finish(session: Session, results: list[PushResult], message_id: str) -> None:
     """Record the attempt; raise DeliveryRetry or DeliveryFailed unless all delivered."""
     settings = get_settings()
     _relaxed_commit(session)
-    message = session.get(OutgoingMessage, uuid.UUID(message_id), with_for_update=True)
+    message = _locked_message(session, message_id)
     if message is None:
         return
     now = utcnow()
@@ -265,4 +293,7 @@ outbox.task(
     max_attempts=_KERNEL_MAX_ATTEMPTS,
     perform=perform,
     finish=finish,
+    lane=lambda plan: plan.lane,
+    preload=preload,
+    batchable=True,
 )(prepare)

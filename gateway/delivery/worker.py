@@ -1,7 +1,8 @@
 """Celery wiring: one Celery task per registered outbox task, plus the relay sweep.
 
-Messages carry only an outbox event id and use it as the Celery task id, so a message
-delivered twice runs once in effect (`kernel.outbox.execute` checks the row). Workers
+Messages carry only outbox event ids (one, or a batch of a batchable task's events; the
+first is the Celery task id), so a message delivered twice runs once in effect
+(`kernel.outbox.execute_many` checks each row). Workers
 acknowledge late and take one message at a time: a worker that dies mid-task leaves the
 message to be redelivered, and the outbox row to be re-dispatched.
 
@@ -19,7 +20,7 @@ from celery.signals import worker_process_init
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
-from gateway.delivery.relay import Relay, enqueue_periodic
+from gateway.delivery.relay import Relay, batches, enqueue_periodic
 from gateway.runtime import Runtime
 from gateway.task_modules import load_task_modules
 from kernel import outbox
@@ -40,14 +41,20 @@ class CeleryDispatcher:
     """Publishes claimed events to the broker; raises Recoverable when it is down."""
 
     celery: Celery
+    batch_size: int = 1
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> CeleryDispatcher:
+        """Publishing to the settings' broker, in the settings' delivery batches."""
+        return cls(make_celery(settings), settings.delivery_batch_size)
 
     def dispatch(self, events: list[tuple[uuid.UUID, str]]) -> None:
         try:
-            for event_id, task_name in events:
+            for task_name, event_ids in batches(events, self.batch_size):
                 self.celery.send_task(
                     task_name,
-                    args=[str(event_id)],
-                    task_id=str(event_id),
+                    args=[str(event_id) for event_id in event_ids],
+                    task_id=str(event_ids[0]),
                     retry=True,
                     retry_policy=_PUBLISH_RETRY,
                 )
@@ -84,7 +91,8 @@ def make_celery(settings: Settings) -> Celery:
 
     @celery.task(name=RELAY_TASK, ignore_result=True)  # type: ignore[untyped-decorator]
     def relay_task() -> int:
-        relay = Relay(runtime.sessions, CeleryDispatcher(celery), settings.relay_batch_size)
+        dispatcher = CeleryDispatcher(celery, settings.delivery_batch_size)
+        relay = Relay(runtime.sessions, dispatcher, settings.relay_batch_size)
         return relay.drain()
 
     @celery.task(name=SCHEDULE_TASK, ignore_result=True)  # type: ignore[untyped-decorator]
@@ -95,8 +103,12 @@ def make_celery(settings: Settings) -> Celery:
 
 
 def _register(celery: Celery, runtime: Runtime, name: str) -> None:
-    def run(event_id: str) -> str:
-        return str(outbox.execute(runtime.sessions, uuid.UUID(event_id)))
+    concurrency = runtime.settings.delivery_push_concurrency
+
+    def run(*event_ids: str) -> str:
+        ids = [uuid.UUID(event_id) for event_id in event_ids]
+        outcomes = outbox.execute_many(runtime.sessions, ids, concurrency=concurrency)
+        return " ".join(str(outcome) for outcome in outcomes.values())
 
     celery.task(name=name, ignore_result=True)(run)
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from gateway.app import create_app
 from gateway.audit.models import AuditCheckpoint
 from gateway.delivery.relay import Relay
-from gateway.delivery.worker import CeleryDispatcher, make_celery
+from gateway.delivery.worker import CeleryDispatcher
 from gateway.runtime import Runtime
 from kernel import audit, outbox
 from kernel.errors import Recoverable
@@ -74,7 +74,7 @@ def worker(start_worker: Callable[[str], Worker], redis_url: str) -> Iterator[Wo
 
 def _celery_relay(runtime: Runtime, broker_url: str) -> Relay:
     settings = runtime.settings.model_copy(update={"broker_url": broker_url})
-    return Relay(runtime.sessions, CeleryDispatcher(make_celery(settings)))
+    return Relay(runtime.sessions, CeleryDispatcher.for_settings(settings))
 
 
 @pytest.mark.celery

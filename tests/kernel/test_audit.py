@@ -97,3 +97,15 @@ def test_records_made_inside_a_rolled_back_savepoint_go_with_it(db: Session) -> 
         select(AuditRecord.action).where(AuditRecord.seq > start).order_by(AuditRecord.seq)
     ).all()
     assert actions == ["before", "kept"]
+
+
+def test_records_wait_for_the_outermost_commit(db: Session) -> None:
+    """Releasing a savepoint writes nothing (and takes no lock on the chain head): a batch
+    of work in savepoints appends its records once, at its commit."""
+    start = _head(db).seq
+    with db.begin_nested():
+        audit.record(db, actor="system:test", action="in-a-released-savepoint")
+    assert db.scalars(select(AuditRecord).where(AuditRecord.seq > start)).first() is None
+    db.commit()
+    actions = db.scalars(select(AuditRecord.action).where(AuditRecord.seq > start)).all()
+    assert actions == ["in-a-released-savepoint"]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import uuid
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.delivery.relay import InProcessDispatcher, Relay
+from gateway.delivery.relay import InProcessDispatcher, Relay, batches
 from gateway.runtime import Runtime
 from kernel import audit, outbox
 from kernel.db import utcnow
@@ -146,3 +148,134 @@ def test_dispatched_work_lost_by_a_crash_is_dispatched_again(committed: Runtime)
     )
     assert stale.drain() == 1
     assert CALLS == ["f"]
+
+
+def test_a_batch_settles_each_event_on_its_own(committed: Runtime) -> None:
+    """One event's failure rolls back its own writes only; the others commit."""
+    CALLS.clear()
+    with committed.sessions.begin() as session:
+        for task, marker in [
+            ("test.touch", "g1"),
+            ("test.refused", "g2"),
+            ("test.bug", "g3"),
+            ("test.flaky", "g4"),
+            ("test.touch", "g5"),
+        ]:
+            outbox.enqueue(session, task, {"marker": marker})
+    with committed.sessions() as session:
+        events = session.scalars(
+            select(outbox.OutboxEvent).order_by(outbox.OutboxEvent.created_at)
+        ).all()
+        ids = {event.payload["marker"]: event.id for event in events}
+    order = ["g1", "g2", "g3", "g4", "g5"]
+    outcomes = outbox.execute_many(committed.sessions, [ids[m] for m in order])
+    assert [outcomes[ids[m]] for m in order] == [
+        outbox.Outcome.DONE,
+        outbox.Outcome.FAILED,
+        outbox.Outcome.FAILED,
+        outbox.Outcome.RETRY,
+        outbox.Outcome.DONE,
+    ]
+    assert CALLS == ["g1", "g5"]
+    with committed.sessions() as session:
+        states = {
+            marker: (event.state, event.attempts)
+            for marker in order
+            if (event := session.get(outbox.OutboxEvent, ids[marker]))
+        }
+        touched = session.scalars(
+            select(audit.AuditRecord.subject).where(
+                audit.AuditRecord.action == "test.touch",
+                audit.AuditRecord.subject.like("Test/g%"),
+            )
+        ).all()
+    assert states == {
+        "g1": ("done", 1),
+        "g2": ("failed", 1),
+        "g3": ("failed", 1),
+        "g4": ("pending", 1),
+        "g5": ("done", 1),
+    }
+    assert sorted(touched) == ["Test/g1", "Test/g5"]
+    again = outbox.execute_many(committed.sessions, [ids["g1"], ids["g5"]])
+    assert set(again.values()) == {outbox.Outcome.SKIPPED}  # done once is done
+
+
+_TRACE: list[tuple[str, str]] = []
+_TRACE_LOCK = threading.Lock()
+_OTHER_LANE_RUNNING = threading.Event()
+
+
+def _trace(step: str, marker: str) -> None:
+    with _TRACE_LOCK:
+        _TRACE.append((step, marker))
+
+
+def _push_perform(plan: tuple[str, str]) -> str:
+    marker, lane = plan
+    _trace("start", marker)
+    if lane == "other":
+        _OTHER_LANE_RUNNING.set()
+    elif marker == "r1-first":  # holds its lane until the other lane is seen running
+        _trace("saw-other" if _OTHER_LANE_RUNNING.wait(10) else "alone", marker)
+    _trace("end", marker)
+    return marker
+
+
+def _push_finish(session: Session, result: str, *, marker: str, lane: str) -> None:
+    audit.record(session, actor="system:test", action="test.pushed", subject=f"Test/{result}")
+    if marker == "o-fail":
+        raise Recoverable("the receiver answered 503")
+
+
+@outbox.task("test.push", perform=_push_perform, finish=_push_finish, lane=lambda plan: plan[1])
+def _push_prepare(session: Session, *, marker: str, lane: str) -> tuple[str, str]:
+    return marker, lane
+
+
+def test_a_batch_pushes_lanes_side_by_side_and_in_order_within_one(committed: Runtime) -> None:
+    _TRACE.clear()
+    _OTHER_LANE_RUNNING.clear()
+    plan = [
+        ("r1-first", "referral-1"),
+        ("r1-second", "referral-1"),
+        ("o-ok", "other"),
+        ("o-fail", "other"),
+    ]
+    with committed.sessions.begin() as session:
+        for marker, lane in plan:
+            outbox.enqueue(session, "test.push", {"marker": marker, "lane": lane})
+    by_marker = {event.payload["marker"]: event.id for event in _events(committed, "test.push")}
+    ids = [by_marker[marker] for marker, _lane in plan]
+    outcomes = outbox.execute_many(committed.sessions, ids, concurrency=4)
+    assert ("saw-other", "r1-first") in _TRACE  # the lanes ran side by side
+    assert _TRACE.index(("end", "r1-first")) < _TRACE.index(("start", "r1-second"))
+    assert [outcomes[i] for i in ids] == [
+        outbox.Outcome.DONE,
+        outbox.Outcome.DONE,
+        outbox.Outcome.DONE,
+        outbox.Outcome.RETRY,
+    ]
+    with committed.sessions() as session:
+        pushed = session.scalars(
+            select(audit.AuditRecord.subject).where(audit.AuditRecord.action == "test.pushed")
+        ).all()
+    assert sorted(pushed) == ["Test/o-ok", "Test/r1-first", "Test/r1-second"]
+
+
+def test_only_batchable_work_is_grouped_for_workers() -> None:
+    @outbox.task("test.batchable", batchable=True)
+    def _batchable(session: Session) -> None:
+        pass
+
+    events = [(uuid.uuid4(), "test.batchable") for _ in range(5)]
+    events.insert(2, (uuid.uuid4(), "test.touch"))
+    units = batches(events, batch_size=2)
+    batchable = [event_id for event_id, task in events if task == "test.batchable"]
+    assert units == [
+        ("test.batchable", batchable[0:2]),
+        ("test.touch", [events[2][0]]),
+        ("test.batchable", batchable[2:4]),
+        ("test.batchable", batchable[4:5]),
+    ]
+    assert batches(events, batch_size=1) == [(task, [event_id]) for event_id, task in events]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from gateway.delivery.relay import Relay, RelayThread
-from gateway.delivery.worker import CeleryDispatcher, make_celery
+from gateway.delivery.worker import CeleryDispatcher
 from gateway.runtime import Runtime
 from kernel.settings import Settings
 from tests.conftest import wait_for
@@ -95,7 +95,7 @@ def relay_thread(runtime: Runtime, broker_url: str) -> RelayThread:
     settings = runtime.settings.model_copy(update={"broker_url": broker_url})
     relay = Relay(
         runtime.sessions,
-        CeleryDispatcher(make_celery(settings)),
+        CeleryDispatcher.for_settings(settings),
         stale_after=dt.timedelta(seconds=2),
     )
     thread = RelayThread(relay, interval_seconds=0.1)
@@ -226,3 +226,18 @@ def test_a_broker_restart_loses_nothing(
     finally:
         thread.stop()
         own.stop()
+
+
+@pytest.mark.celery
+def test_a_burst_arrives_once_per_message(
+    delivery: Runtime, receiver: Receiver, worker: DeliveryWorker, relay: RelayThread
+) -> None:
+    """Many messages at once travel in batches (one broker message, two transactions per
+    batch): each still arrives exactly once and is settled on its own."""
+    receiver.behaviour = Behaviour()
+    org = factories.committed_org(delivery, [("rest-hook", f"{receiver.url}/hook")])
+    sent = factories.send(delivery, org.org_id, n=120)
+    wait_for(lambda: settled(delivery, sent), timeout=60, what=f"the burst:\n{worker.log()}")
+    assert_nothing_lost(receiver, sent)
+    assert all(len(receiver.of(message_id)) == 1 for message_id in sent)
+    assert all(factories.message(delivery, i).attempts == 1 for i in sent)
