@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from directory.models import (
 )
 from directory.search import search_keys
 from kernel import audit
+from kernel.bulk import insert_rows
 from kernel.db import utcnow
 
 __all__ = ["FORMATS", "ImportReport", "Problem", "import_documents", "read_documents"]
@@ -177,15 +178,13 @@ def import_documents(
     run = _Run(session, report, actor)
     run.load_vocabulary()
     chunk: list[Record] = []
-    for index, doc in enumerate(_expand(documents)):
+    for index, parsed in _parse_all(documents):
         report.records += 1
-        try:
-            record = parse_document(doc, index)
-        except BadRecord as exc:
-            report.errors.append(Problem(exc.record, exc.reason))
+        if isinstance(parsed, Problem):
+            report.errors.append(parsed)
             continue
-        report.warnings += [Problem(record.label, w) for w in record.warnings]
-        chunk.append(record)
+        report.warnings += [Problem(parsed.label, w) for w in parsed.warnings]
+        chunk.append(parsed)
         if len(chunk) >= CHUNK:
             _write(run, chunk)
             chunk = []
@@ -205,6 +204,14 @@ def import_documents(
         detail={"source": source[:200], **report.counts()},
     )
     return report
+
+
+def _parse_all(documents: Iterable[Any]) -> Iterator[tuple[int, Record | Problem]]:
+    for index, doc in enumerate(_expand(documents)):
+        try:
+            yield index, parse_document(doc, index)
+        except BadRecord as exc:
+            yield index, Problem(exc.record, exc.reason)
 
 
 def _refresh_statistics(run: _Run) -> None:
@@ -254,7 +261,7 @@ def _upsert(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> set
     new = [row for row in rows if row["id"] not in existing]
     old = [row for row in rows if row["id"] in existing]
     if new:
-        session.execute(insert(model), new)
+        insert_rows(session, model, new)
     if old:
         session.execute(update(model), old)
     return existing
@@ -351,13 +358,13 @@ def _write_records(run: _Run, records: list[Record]) -> None:
             }
         )
     if new_rows:
-        session.execute(insert(Service), new_rows)
+        insert_rows(session, Service, new_rows)
     if old_rows:
         session.execute(update(Service), old_rows)
     report.created += len(new_rows)
     report.updated += len(old_rows)
     _children(run, changed)
-    session.execute(insert(ServiceVersion), versions)
+    insert_rows(session, ServiceVersion, versions)
 
 
 def _term_id(run: _Run, record: Record, term: dict[str, Any]) -> uuid.UUID:
@@ -418,4 +425,4 @@ def _children(run: _Run, records: list[Record]) -> None:
         (ServiceArea, areas),
     ):
         if rows:
-            run.session.execute(insert(model), rows)
+            insert_rows(run.session, model, rows)
