@@ -20,6 +20,7 @@ done. A crash during `perform` leaves the event dispatched, so it is run again
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import random
@@ -27,7 +28,7 @@ import uuid
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from sqlalchemy import JSON, Index, String, Text, event, select
@@ -58,6 +59,7 @@ _ATTEMPT_KEY = "refhub.outbox.attempt"
 _ERROR_LIMIT = 2000
 
 Handler = Callable[..., Any]  # None, or a phased task's plan
+_T = TypeVar("_T")
 
 
 class EventState(enum.StrEnum):
@@ -260,17 +262,29 @@ def _lock(session: Session, event_ids: list[uuid.UUID]) -> dict[uuid.UUID, Outbo
     return {row.id: row for row in rows}
 
 
-def _settle(session: Session, row: OutboxEvent, spec: TaskSpec, call: Callable[[], Any]) -> Any:
+class _Replay(Exception):
+    """An event failed in a batch run without savepoints: run the phase again with them."""
+
+
+def _settle(
+    session: Session,
+    row: OutboxEvent,
+    spec: TaskSpec,
+    call: Callable[[], Any],
+    *,
+    isolated: bool = True,
+) -> Any:
     """Run `call` in a savepoint; on failure schedule a retry or dead-letter the event and
     return the Outcome; on success return what `call` returned (the event is left as is).
 
     An error with `keeps_writes` keeps what the call wrote (a failed attempt it recorded),
-    then counts as a failure like any other.
+    then counts as a failure like any other. Not `isolated` (a batch's optimistic run) there
+    is no savepoint, and any other error raises `_Replay` for the whole phase to be rolled
+    back and run again isolated.
     """
-    bound = log.bind(task=row.task, event_id=str(row.id), attempt=row.attempts)
     kept: RefhubError | None = None
     try:
-        with session.begin_nested():
+        with session.begin_nested() if isolated else contextlib.nullcontext():
             try:
                 result = call()
             except RefhubError as exc:
@@ -279,7 +293,17 @@ def _settle(session: Session, row: OutboxEvent, spec: TaskSpec, call: Callable[[
                 kept = exc
         if kept is not None:
             raise kept
-    except (Recoverable, OperationalError) as exc:
+    except Exception as exc:
+        if not isolated and exc is not kept:
+            raise _Replay from exc
+        return _failed(row, spec, exc)
+    return result
+
+
+def _failed(row: OutboxEvent, spec: TaskSpec, exc: Exception) -> Outcome:
+    """Settle the event of a failed call (inside the `except` that caught `exc`)."""
+    bound = log.bind(task=row.task, event_id=str(row.id), attempt=row.attempts)
+    if isinstance(exc, Recoverable | OperationalError):
         row.last_error = _short(exc)
         if row.attempts >= spec.max_attempts:
             row.state = EventState.FAILED
@@ -293,15 +317,12 @@ def _settle(session: Session, row: OutboxEvent, spec: TaskSpec, call: Callable[[
         row.available_at = utcnow() + delay
         bound.info("outbox.retry_scheduled", error=type(exc).__name__)
         return Outcome.RETRY
-    except RefhubError as exc:
-        row.state, row.last_error = EventState.FAILED, _short(exc)
+    row.state, row.last_error = EventState.FAILED, _short(exc)
+    if isinstance(exc, RefhubError):
         bound.warning("outbox.dead_letter", error=type(exc).__name__)
-        return Outcome.FAILED
-    except Exception as exc:  # noqa: BLE001 - a handler bug dead-letters its event, not the relay
-        row.state, row.last_error = EventState.FAILED, _short(exc)
+    else:  # a handler bug dead-letters its event, not the relay
         bound.exception("outbox.handler_crashed")
-        return Outcome.FAILED
-    return result
+    return Outcome.FAILED
 
 
 @dataclass
@@ -317,7 +338,7 @@ class _Claimed:
     error: Exception | None = None
 
 
-def _claim(session: Session, row: OutboxEvent) -> Outcome | _Claimed:
+def _claim(session: Session, row: OutboxEvent, isolated: bool) -> Outcome | _Claimed:
     """First phase of one live event, in the claiming transaction (its attempt counted).
     DONE is returned for the caller to mark, with the batch's other finished events."""
     spec = _REGISTRY.get(row.task)
@@ -326,7 +347,7 @@ def _claim(session: Session, row: OutboxEvent) -> Outcome | _Claimed:
         return Outcome.FAILED
     session.info[_ATTEMPT_KEY] = row.attempts
     payload = dict(row.payload)
-    plan = _settle(session, row, spec, lambda: spec.handler(session, **payload))
+    plan = _settle(session, row, spec, lambda: spec.handler(session, **payload), isolated=isolated)
     if isinstance(plan, Outcome):
         return plan
     if spec.perform is None or plan is None:
@@ -363,7 +384,7 @@ def _perform_all(claimed: list[_Claimed], concurrency: int) -> None:
         list(pool.map(run_lane, lanes.values()))
 
 
-def _finish(session: Session, row: OutboxEvent, claimed: _Claimed) -> Outcome:
+def _finish(session: Session, row: OutboxEvent, claimed: _Claimed, isolated: bool) -> Outcome:
     """Second phase of one live event: record what its I/O did, in the settling
     transaction. DONE is returned for the caller to mark (see `_claim`)."""
     session.info[_ATTEMPT_KEY] = claimed.attempt
@@ -375,7 +396,7 @@ def _finish(session: Session, row: OutboxEvent, claimed: _Claimed) -> Outcome:
             raise claimed.error
         finish(session, claimed.result, **claimed.payload)
 
-    outcome = _settle(session, row, claimed.spec, settle_phase)
+    outcome = _settle(session, row, claimed.spec, settle_phase, isolated=isolated)
     return outcome if isinstance(outcome, Outcome) else Outcome.DONE
 
 
@@ -421,33 +442,42 @@ def execute_many(
 ) -> dict[uuid.UUID, Outcome]:
     """Run several events as `execute` runs one, sharing the two transactions.
 
-    Each event's handler and `finish` run in a savepoint of their own, so one event's
-    failure rolls back only its writes and settles only its row; the others commit. Phased
+    In effect each event's handler and `finish` run in a savepoint of their own, so one
+    event's failure rolls back only its writes and settles only its row; the others commit.
+    (A batch first runs each phase without the savepoints and, if an event fails other than
+    by a refusal that keeps its writes, replays the phase with them: see `_run_phase`.) Phased
     tasks' I/O runs after the claiming commit, on up to `concurrency` threads (one after
     another within a lane). A batch commits twice however many events it holds, which is
     what lets one worker process keep up with many small messages.
     """
     ids = list(dict.fromkeys(event_ids))
-    outcomes = dict.fromkeys(ids, Outcome.SKIPPED)
-    claimed: list[_Claimed] = []
-    with transaction(factory) as session:
+    optimistic = len(ids) > 1
+
+    def claim_phase(session: Session, isolated: bool) -> tuple[dict[Any, Outcome], list[_Claimed]]:
+        outcomes = dict.fromkeys(ids, Outcome.SKIPPED)
+        claimed: list[_Claimed] = []
         rows = _lock(session, ids)
         live = [(event_id, row) for event_id in ids if (row := _live(rows, event_id))]
         for _event_id, row in live:
             row.attempts += 1  # counted (and flushed together) before any handler runs
         _preload(session, [row for _event_id, row in live])
         for event_id, row in live:
-            first = _claim(session, row)
+            first = _claim(session, row, isolated)
             if isinstance(first, _Claimed):
                 claimed.append(first)
             else:
                 outcomes[event_id] = first
         _mark_done([row for event_id, row in live if outcomes[event_id] is Outcome.DONE])
+        return outcomes, claimed
+
+    outcomes, claimed = _run_phase(factory, claim_phase, optimistic)
     if not claimed:
         return outcomes
     # The claims are committed and the row locks released: the I/O holds no database lock.
     _perform_all(claimed, concurrency)
-    with transaction(factory) as session:
+
+    def settle_phase(session: Session, isolated: bool) -> dict[Any, Outcome]:
+        settled_outcomes: dict[Any, Outcome] = {}
         rows = _lock(session, [item.event_id for item in claimed])
         _preload(session, [row for item in claimed if (row := _live(rows, item.event_id))])
         settled: list[OutboxEvent] = []
@@ -455,8 +485,29 @@ def execute_many(
             row = _live(rows, item.event_id)
             if row is None:
                 continue
-            outcomes[item.event_id] = _finish(session, row, item)
-            if outcomes[item.event_id] is Outcome.DONE:
+            settled_outcomes[item.event_id] = _finish(session, row, item, isolated)
+            if settled_outcomes[item.event_id] is Outcome.DONE:
                 settled.append(row)
         _mark_done(settled)
+        return settled_outcomes
+
+    outcomes.update(_run_phase(factory, settle_phase, optimistic))
     return outcomes
+
+
+def _run_phase(
+    factory: sessionmaker[Session], phase: Callable[[Session, bool], _T], optimistic: bool
+) -> _T:
+    """Run a batch's phase in one transaction: first (for a batch) without a savepoint per
+    event, the common case where every event's handler returns or refuses cleanly; if one
+    fails otherwise, or the commit does, roll it all back and run it again with a savepoint
+    per event, so that event's writes alone are undone."""
+    if optimistic:
+        try:
+            with transaction(factory) as session:
+                return phase(session, False)
+        except Exception as exc:  # noqa: BLE001 - replayed isolated; a lasting fault recurs there
+            cause = exc.__cause__ if isinstance(exc, _Replay) else exc
+            log.info("outbox.batch_replayed", error=type(cause).__name__)
+    with transaction(factory) as session:
+        return phase(session, True)

@@ -176,7 +176,9 @@ def test_a_batch_settles_each_event_on_its_own(committed: Runtime) -> None:
         outbox.Outcome.RETRY,
         outbox.Outcome.DONE,
     ]
-    assert CALLS == ["g1", "g5"]
+    # The batch ran without savepoints first, met the failures and replayed with them: the
+    # handlers may run twice (they must be idempotent), their writes land once.
+    assert set(CALLS) == {"g1", "g5"}
     with committed.sessions() as session:
         states = {
             marker: (event.state, event.attempts)
@@ -196,7 +198,7 @@ def test_a_batch_settles_each_event_on_its_own(committed: Runtime) -> None:
         "g4": ("pending", 1),
         "g5": ("done", 1),
     }
-    assert sorted(touched) == ["Test/g1", "Test/g5"]
+    assert sorted(touched) == ["Test/g1", "Test/g5"]  # once each: the first run rolled back
     again = outbox.execute_many(committed.sessions, [ids["g1"], ids["g5"]])
     assert set(again.values()) == {outbox.Outcome.SKIPPED}  # done once is done
 
