@@ -110,7 +110,7 @@ def _wait_http(url: str) -> None:
     raise RuntimeError("receiver did not start")
 
 
-def _setup(url: str, data_dir: Path, receiver_url: str) -> uuid.UUID:
+def _setup(url: str, receiver_url: str) -> uuid.UUID:
     """Migrate, create the signing key and a receiving organisation with a webhook."""
     from joserfc.jwk import ECKey
 
@@ -284,7 +284,7 @@ def main() -> None:
     os.environ.update(env)
     try:
         _wait_http(receiver_url)
-        org_id = _setup(url, data_dir, receiver_url)
+        org_id = _setup(url, receiver_url)
         from gateway.delivery.envelope import seal_message
         from gateway.delivery.signing import signing_key
         from gateway.task_modules import load_task_modules

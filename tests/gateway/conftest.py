@@ -38,4 +38,5 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 # Staff fixtures live in their own module; importing them here makes them available.
+from tests.gateway.private_redis import private_redis  # noqa: E402, F401
 from tests.gateway.staff import make_account, make_org, staff_client  # noqa: E402, F401

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import REFHUB, Databases, wait_for
+from tests.gateway.private_redis import free_port
 
 COMMANDS = ("serve", "worker", "beat", "demo", "db", "audit", "keys")
 
@@ -128,12 +128,6 @@ def test_a_missing_key_file_stops_serve(
     assert f"{file_name} does not exist; run `refhub keys init`" in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_fresh_laptop_flow_serves_and_stops_cleanly(tmp_path: Path) -> None:
     """The `make run` sequence in an empty folder: migrate, keys, demo, serve, Ctrl-C."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFHUB_")}
@@ -150,7 +144,7 @@ def test_fresh_laptop_flow_serves_and_stops_cleanly(tmp_path: Path) -> None:
         )
         assert result.returncode == 0, result.stderr
     assert "Demo data is loaded." in result.stdout
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [REFHUB, "serve", "--port", str(port)],
         env=env,

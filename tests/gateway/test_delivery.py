@@ -3,14 +3,10 @@ including a broker outage that must lose nothing."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -22,6 +18,7 @@ from gateway.runtime import Runtime
 from kernel import audit, outbox
 from kernel.errors import Recoverable
 from tests.conftest import Worker, wait_for
+from tests.gateway.private_redis import PrivateRedis
 
 
 def _write_work(runtime: Runtime) -> uuid.UUID:
@@ -108,65 +105,6 @@ def test_a_message_delivered_twice_runs_once(
     relay.drain()
     wait_for(lambda: _done(committed, marker), timeout=60, what="the later work to run")
     assert _event(committed, event_id).attempts == 1
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class PrivateRedis:
-    """A Redis server of this test's own, so it can be stopped without touching others."""
-
-    def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.fail("redis-server must be installed for the broker-outage test", pytrace=False)
-        self.binary = binary
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port)
-        wait_for(lambda: _pings(client), timeout=10, what="the private Redis to start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
-
-
-def _pings(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
-
-
-@pytest.fixture
-def private_redis() -> Iterator[PrivateRedis]:
-    server = PrivateRedis()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.celery

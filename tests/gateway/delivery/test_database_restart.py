@@ -35,7 +35,7 @@ from tests.gateway.delivery.test_faults import (
     relay_thread,
     settled,
 )
-from tests.gateway.test_delivery import _free_port
+from tests.gateway.private_redis import free_port
 
 N = 8
 
@@ -52,7 +52,7 @@ class PrivatePostgres:
         self.bindir = _bindir()
         self.root = Path(tempfile.mkdtemp(prefix="refhub-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root
             shutil.chown(self.root, "postgres")

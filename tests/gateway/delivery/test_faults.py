@@ -23,7 +23,7 @@ from tests.conftest import wait_for
 from tests.gateway.delivery import factories
 from tests.gateway.delivery.conftest import FAST_DELIVERY
 from tests.gateway.delivery.receiver import Behaviour, Receiver
-from tests.gateway.test_delivery import PrivateRedis
+from tests.gateway.private_redis import PrivateRedis
 
 ROOT = Path(__file__).resolve().parents[3]
 N = 6
@@ -214,14 +214,6 @@ def test_a_worker_killed_mid_delivery_loses_nothing(
     )
     assert_nothing_lost(receiver, sent)
     replacement.stop()
-
-
-@pytest.fixture
-def private_redis() -> Iterator[PrivateRedis]:
-    server = PrivateRedis()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.celery

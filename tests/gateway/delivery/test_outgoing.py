@@ -336,23 +336,17 @@ def test_queue_is_idempotent_on_its_dedupe_key(delivery: Runtime) -> None:
     org = factories.committed_org(delivery)
     key = f"status:{uuid.uuid4()}"
     with delivery.sessions.begin() as session:
-        first = outgoing.queue(
-            session,
-            kind=outgoing.MessageKind.STATUS,
-            recipient_org_id=org.org_id,
-            sender_org_id=None,
-            referral_id=None,
-            subject_ref="Patient/p1",
-            dedupe_key=key,
-        )
-        again = outgoing.queue(
-            session,
-            kind=outgoing.MessageKind.STATUS,
-            recipient_org_id=org.org_id,
-            sender_org_id=None,
-            referral_id=None,
-            subject_ref="Patient/p1",
-            dedupe_key=key,
+        first, again = (
+            outgoing.queue(
+                session,
+                kind=outgoing.MessageKind.STATUS,
+                recipient_org_id=org.org_id,
+                sender_org_id=None,
+                referral_id=None,
+                subject_ref="Patient/p1",
+                dedupe_key=key,
+            )
+            for _ in range(2)
         )
         assert again.id == first.id
         events = session.scalars(
