@@ -7,6 +7,7 @@ not a GeoJSON polygon, a schedule without hours) is left out with a warning.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -25,6 +26,12 @@ _LANG = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(:[0-5]\d(\.\d+)?)?")
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _STATUSES = [s.value for s in ServiceStatus]
+
+
+@functools.lru_cache(maxsize=4096)
+def _uuid(text: str) -> uuid.UUID:
+    """A UUID from its text; documents repeat many (organizations, taxonomies, terms)."""
+    return uuid.UUID(text)
 
 
 class BadRecord(Exception):
@@ -76,12 +83,17 @@ class _Fields:
         if value in (None, ""):
             return None
         try:
-            return uuid.UUID(str(value))
+            return _uuid(str(value))
         except ValueError:
             raise self.fail(key, f"{value!r} is not a UUID") from None
 
     def text(self, key: str, limit: int, *, required: bool = False) -> str | None:
         value = self.doc.get(key)
+        if type(value) is str and value:  # the common case, checked first
+            text = value.strip()
+            if len(text) > limit:
+                raise self.fail(key, f"longer than {limit} characters")
+            return text
         if value in (None, ""):
             if required:
                 raise self.fail(key, "missing")

@@ -41,7 +41,7 @@ from directory.models import (
 )
 from directory.search import search_keys
 from kernel import audit
-from kernel.bulk import insert_rows
+from kernel.bulk import among, insert_rows
 from kernel.db import utcnow
 
 __all__ = ["FORMATS", "ImportReport", "Problem", "import_documents", "read_documents"]
@@ -257,7 +257,7 @@ def _upsert(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> set
     if not rows:
         return set()
     ids = [row["id"] for row in rows]
-    existing = set(session.scalars(select(model.id).where(model.id.in_(ids))))
+    existing = set(session.scalars(select(model.id).where(among(session, model.id, ids))))
     new = [row for row in rows if row["id"] not in existing]
     old = [row for row in rows if row["id"] in existing]
     if new:
@@ -274,11 +274,10 @@ def _write_records(run: _Run, records: list[Record]) -> None:
     run.organizations |= set(orgs)
     report.organizations = len(run.organizations)
     services = [r for r in records if r.service is not None]
+    elsewhere = {r.organization_id for r in services} - set(orgs)
     known_orgs = set(orgs) | set(
         session.scalars(
-            select(DirOrganization.id).where(
-                DirOrganization.id.in_({r.organization_id for r in services} - set(orgs))
-            )
+            select(DirOrganization.id).where(among(session, DirOrganization.id, elsewhere))
         )
     )
     ready: list[Record] = []
@@ -301,7 +300,7 @@ def _write_records(run: _Run, records: list[Record]) -> None:
                     ServiceVersion.version == Service.version,
                 ),
             )
-            .where(Service.id.in_(ids))
+            .where(among(session, Service.id, ids))
         )
     }
     changed = [r for r in ready if r.id not in stored or stored[r.id][1] != r.snapshot]
@@ -310,8 +309,8 @@ def _write_records(run: _Run, records: list[Record]) -> None:
         return
     old_ids = [r.id for r in changed if r.id in stored]
     for model in _CHILDREN:
-        session.execute(delete(model).where(model.service_id.in_(old_ids)))
-    session.execute(delete(ServiceArea).where(ServiceArea.service_id.in_(old_ids)))
+        session.execute(delete(model).where(among(session, model.service_id, old_ids)))
+    session.execute(delete(ServiceArea).where(among(session, ServiceArea.service_id, old_ids)))
     locations: dict[uuid.UUID, dict[str, Any]] = {}
     for r in changed:
         for loc in r.locations:
@@ -325,7 +324,7 @@ def _write_records(run: _Run, records: list[Record]) -> None:
         org_id: endpoint_id
         for org_id, endpoint_id in session.execute(
             select(DirEndpoint.organization_id, DirEndpoint.id).where(
-                DirEndpoint.organization_id.in_({r.organization_id for r in changed})
+                among(session, DirEndpoint.organization_id, {r.organization_id for r in changed})
             )
         )
     }

@@ -9,6 +9,7 @@ point-in-polygon in Python on the few areas whose box holds the point.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import uuid
 import zoneinfo
@@ -149,6 +150,7 @@ _LAT, _LON = ServiceAtLocation.latitude, ServiceAtLocation.longitude
 _KEYS = func.string_to_array(ServiceAtLocation.search_keys, literal_column("' '"))
 
 
+@functools.lru_cache(maxsize=4096)  # a directory has few terms; imports ask for each often
 def _term_key(term_id: uuid.UUID) -> str:
     return f"t:{term_id}"
 

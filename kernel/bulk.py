@@ -10,19 +10,20 @@ the stored rows are the same either way. A refused COPY (a constraint) raises SQ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from psycopg.types.json import Json
-from sqlalchemy import JSON, Column, Table, insert
+from sqlalchemy import JSON, Column, ColumnElement, Table, any_, bindparam, insert
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import ColumnDefault
 
-__all__ = ["insert_rows"]
+__all__ = ["among", "insert_rows"]
 
-Processor = Callable[[Any], Any] | None
+_EMPTY_LIST = "[]"
 
 
 def insert_rows(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> None:
@@ -37,8 +38,7 @@ def insert_rows(session: Session, model: Any, rows: Sequence[dict[str, Any]]) ->
     table: Table = model.__table__
     given = {name for row in rows for name in row}
     columns = [c for c in table.columns if c.name in given or _python_default(c) is not None]
-    processors = [_processor(c, connection.dialect) for c in columns]
-    defaults = [_python_default(c) for c in columns]
+    reads = [_reader(c, connection.dialect) for c in columns]
     names = ", ".join(connection.dialect.identifier_preparer.quote(c.name) for c in columns)
     statement = f"COPY {table.name} ({names}) FROM STDIN"
     driver = connection.connection.driver_connection
@@ -46,17 +46,38 @@ def insert_rows(session: Session, model: Any, rows: Sequence[dict[str, Any]]) ->
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
-                values = []
-                for column, process, default in zip(columns, processors, defaults, strict=True):
-                    value = (
-                        row[column.name] if column.name in row else default() if default else None
-                    )
-                    if process is not None and (value is not None or process is Json):
-                        value = process(value)
-                    values.append(value)
-                copy.write_row(values)
+                copy.write_row([read(row) for read in reads])
     except driver.Error as exc:  # a refused row: reported like a refused INSERT
         raise DBAPIError(statement, None, exc) from exc
+
+
+def _reader(column: Column[Any], dialect: Dialect) -> Callable[[dict[str, Any]], Any]:
+    """How to get `column`'s value out of a row: the row's value, else the column's Python
+    default, else None; then the type's bind processing (JSON as its text)."""
+    name, default = column.name, _python_default(column)
+
+    def raw(row: dict[str, Any]) -> Any:
+        if name in row:
+            return row[name]
+        return default() if default is not None else None
+
+    if isinstance(column.type, JSON):
+        dumps: Callable[[Any], str] = getattr(dialect, "_json_serializer", None) or json.dumps
+
+        def as_json(row: dict[str, Any]) -> str:  # None too is stored as JSON null
+            value = raw(row)
+            return _EMPTY_LIST if type(value) is list and not value else dumps(value)
+
+        return as_json
+    process = column.type.bind_processor(dialect)
+    if process is None:
+        return raw
+
+    def processed(row: dict[str, Any]) -> Any:
+        value = raw(row)
+        return None if value is None else process(value)
+
+    return processed
 
 
 def _python_default(column: Column[Any]) -> Callable[[], Any] | None:
@@ -69,7 +90,11 @@ def _python_default(column: Column[Any]) -> Callable[[], Any] | None:
     return lambda: value
 
 
-def _processor(column: Column[Any], dialect: Dialect) -> Processor:
-    if isinstance(column.type, JSON):  # None too is stored as JSON null, as INSERT does
-        return Json
-    return column.type.bind_processor(dialect)
+def among(session: Session, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column IN values`, for the large id lists bulk work looks up. PostgreSQL gets one
+    array parameter (`= ANY(...)`): the statement stays short, so psycopg parses it once,
+    instead of one placeholder per value in a statement too long for its cache."""
+    listed = list(values)
+    if session.get_bind().dialect.name != "postgresql":
+        return column.in_(listed)  # type: ignore[no-any-return]
+    return column == any_(bindparam(None, listed, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
