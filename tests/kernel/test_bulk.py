@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from directory.models import DirEndpoint, DirOrganization
-from kernel.bulk import insert_rows
+from kernel.bulk import among, insert_rows
 from kernel.db import utcnow
 
 _COMPARED = ("description", "visibility", "phones", "alternate_name", "identifier")
@@ -62,3 +62,19 @@ def test_a_refused_row_fails_the_whole_batch_like_an_insert(db: Session) -> None
         )
     names = db.scalars(select(DirOrganization.name).where(DirOrganization.name != "")).all()
     assert "Kept" in names and "New" not in names and "Duplicate id" not in names
+
+
+def test_among_finds_the_listed_ids_and_nothing_for_none(db: Session) -> None:
+    ids = [uuid.uuid4() for _ in range(3)]
+    insert_rows(db, DirOrganization, [{"id": i, "name": f"Org {n}"} for n, i in enumerate(ids)])
+    asked = [ids[0], ids[2], uuid.uuid4()]
+    found = db.scalars(select(DirOrganization.id).where(among(db, DirOrganization.id, asked)))
+    assert set(found) == {ids[0], ids[2]}
+    none = db.scalars(select(DirOrganization.id).where(among(db, DirOrganization.id, [])))
+    assert list(none) == []
+
+
+def test_empty_json_lists_are_stored_as_lists(db: Session) -> None:
+    org_id = uuid.uuid4()
+    insert_rows(db, DirOrganization, [{"id": org_id, "name": "Empty", "phones": []}])
+    assert _read(db, org_id).phones == []
