@@ -2,9 +2,10 @@
 
 Every record is checked on its own first; a broken one is reported (its id and why) and
 skipped while the others land. Writes are upserts by the records' own stable ids, done in
-chunks with bulk statements; if the database refuses a chunk, its records are retried one
-by one in savepoints so only the bad ones fail. A record identical to what the last import
-stored is left alone, so re-importing a file changes nothing. One audit record per run.
+chunks with bulk statements (COPY on PostgreSQL); if the database refuses a chunk, it is
+split in halves and retried in savepoints until only the refused records fail. A record
+identical to what the last import stored is left alone, so re-importing a file changes
+nothing. One audit record per run.
 The caller commits (or rolls back, for a dry run).
 """
 
@@ -47,7 +48,7 @@ from kernel.db import utcnow
 __all__ = ["FORMATS", "ImportReport", "Problem", "import_documents", "read_documents"]
 
 FORMATS = ("json", "tabular")
-CHUNK = 500
+CHUNK = 2000
 _CHILDREN = (ServiceTerm, ServiceLanguage, ServicePopulation, ServiceAtLocation, Schedule)
 
 
@@ -227,14 +228,19 @@ def _refresh_statistics(run: _Run) -> None:
 
 
 def _write(run: _Run, records: list[Record]) -> None:
-    """Write a chunk in one savepoint; if the database refuses it, one record at a time."""
-    if _attempt(run, records) is None:
+    """Write records in one savepoint; if the database refuses them, write each half the
+    same way, down to single records, so only the refused ones fail (a few bad records in
+    a chunk cost a few dozen attempts, not one per record)."""
+    refused = _attempt(run, records)
+    if refused is None:
         return
-    for record in records:
-        refused = _attempt(run, [record])
-        if refused is not None:
-            reason = str(refused.orig).strip().splitlines()[0] if refused.orig else str(refused)
-            run.report.errors.append(Problem(record.label, f"refused by the database: {reason}"))
+    if len(records) > 1:
+        half = len(records) // 2
+        _write(run, records[:half])
+        _write(run, records[half:])
+        return
+    reason = str(refused.orig).strip().splitlines()[0] if refused.orig else str(refused)
+    run.report.errors.append(Problem(records[0].label, f"refused by the database: {reason}"))
 
 
 def _attempt(run: _Run, records: list[Record]) -> DBAPIError | None:

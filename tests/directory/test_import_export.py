@@ -181,6 +181,32 @@ def test_rows_the_database_refuses_fail_alone(db: Session) -> None:
     assert db.get(Service, EXAMPLE_SERVICE) is not None
 
 
+def _fresh_ids(doc: Any, ids: dict[str, str]) -> Any:
+    """`doc` with every UUID replaced by a new one (the same one wherever it recurs)."""
+    if isinstance(doc, dict):
+        return {k: _fresh_ids(v, ids) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_fresh_ids(v, ids) for v in doc]
+    if isinstance(doc, str) and len(doc) == 36 and doc.count("-") == 4:
+        return ids.setdefault(doc, str(uuid.uuid4()))
+    return doc
+
+
+def test_refused_records_in_a_large_chunk_fail_alone(db: Session) -> None:
+    """A chunk the database refuses is split until only its refused records fail: two
+    twins among sixty services, the rest all land."""
+    doc = json.loads((EXAMPLES / "service_full.json").read_text())
+    docs = [_fresh_ids(doc, {}) for _ in range(60)]
+    twins = [{**docs[i], "id": str(uuid.uuid4()), "name": "Twin"} for i in (7, 41)]
+    batch = [*docs[:30], twins[0], *docs[30:], twins[1]]
+    report = importer.import_documents(db, "system:cli", documents=batch, source="test")
+    assert report.created == 60
+    assert [p.record for p in report.errors] == [f"service {t['id']}" for t in twins]
+    ids = [uuid.UUID(d["id"]) for d in docs]
+    stored = db.scalars(select(Service.id).where(Service.id.in_(ids)))
+    assert len(set(stored)) == 60
+
+
 def test_reimport_is_idempotent_and_audited(db: Session) -> None:
     first = _import(db, EXAMPLES / "csv")
     counted = [ServiceAtLocation, ServiceLanguage, ServiceVersion, DirLocation, DirOrganization]
