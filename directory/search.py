@@ -329,22 +329,26 @@ def search(
     elif query.sort == "relevance" and distance is not None:
         order.append(distance.c.km)
     order += [Service.name, Service.id]
-    # The total rides on the page query (a window count), so the filters run once; only a
-    # page past the end needs a separate count.
+    # The page's ids and the total first (a window count, so the filters run once), narrow
+    # enough for PostgreSQL to read the listing columns from `ix_directory_service_listing`
+    # alone; then the page's 20 rows. Only a page past the end needs a separate count.
+    narrow = stmt.with_only_columns(Service.id)
     found = session.execute(
-        stmt.add_columns(func.count().over().label("total"))
+        narrow.add_columns(func.count().over().label("total"))
         .order_by(*order)
         .offset((query.page - 1) * query.per_page)
         .limit(query.per_page)
     ).all()
-    rows = [row[0] for row in found]
     if found:
         total = int(found[0].total)
     elif query.page == 1:
         total = 0
     else:
-        counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+        counted = select(func.count()).select_from(narrow.order_by(None).subquery())
         total = session.scalar(counted) or 0
+    ids = [row.id for row in found]
+    by_id = {s.id: s for s in session.scalars(select(Service).where(Service.id.in_(ids)))}
+    rows = [by_id[i] for i in ids]
     hits = [Hit(details) for details in load_details(session, rows)]
     if query.latitude is not None and query.longitude is not None:
         for hit in hits:
