@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from directory.models import (
@@ -24,7 +24,7 @@ from directory.models import (
     TaxonomyTerm,
 )
 
-__all__ = ["Details", "Term", "load_details", "load_terms"]
+__all__ = ["Details", "Term", "load_details"]
 
 
 @dataclass(frozen=True)
@@ -51,40 +51,42 @@ class Details:
         return sorted(t.term.code for t in self.terms if t.taxonomy.uri == system)
 
 
-def load_terms(session: Session, term_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Term]:
-    rows = session.execute(
-        select(TaxonomyTerm, Taxonomy)
-        .join(Taxonomy, Taxonomy.id == TaxonomyTerm.taxonomy_id)
-        .where(TaxonomyTerm.id.in_(term_ids))
-    ).all()
-    return {term.id: Term(term, taxonomy) for term, taxonomy in rows}
-
-
-def load_details(session: Session, services: Sequence[Service]) -> list[Details]:
-    """Details for each service, in the order given."""
+def load_details(
+    session: Session,
+    services: Sequence[Service],
+    organizations: Mapping[uuid.UUID, DirOrganization] | None = None,
+) -> list[Details]:
+    """Details for each service, in the order given (`organizations`: those already loaded)."""
     if not services:
         return []
     ids = [s.id for s in services]
-    orgs = {
-        o.id: o
-        for o in session.scalars(
-            select(DirOrganization).where(
-                DirOrganization.id.in_({s.organization_id for s in services})
-            )
+    orgs = dict(organizations or {})
+    missing = {s.organization_id for s in services} - orgs.keys()
+    if missing:
+        orgs.update(
+            (o.id, o)
+            for o in session.scalars(select(DirOrganization).where(DirOrganization.id.in_(missing)))
         )
-    }
     out = {s.id: Details(service=s, organization=orgs[s.organization_id]) for s in services}
-    links = session.execute(select(ServiceTerm).where(ServiceTerm.service_id.in_(ids))).scalars()
-    pairs = [(link.service_id, link.term_id) for link in links]
-    terms = load_terms(session, list({t for _, t in pairs}))
-    for service_id, term_id in pairs:
-        out[service_id].terms.append(terms[term_id])
-    for lang in session.scalars(select(ServiceLanguage).where(ServiceLanguage.service_id.in_(ids))):
-        out[lang.service_id].languages.append(lang.code)
-    for pop in session.scalars(
-        select(ServicePopulation).where(ServicePopulation.service_id.in_(ids))
+    for service_id, term, taxonomy in session.execute(
+        select(ServiceTerm.service_id, TaxonomyTerm, Taxonomy)
+        .join(TaxonomyTerm, TaxonomyTerm.id == ServiceTerm.term_id)
+        .join(Taxonomy, Taxonomy.id == TaxonomyTerm.taxonomy_id)
+        .where(ServiceTerm.service_id.in_(ids))
     ):
-        out[pop.service_id].populations.append(pop.code)
+        out[service_id].terms.append(Term(term, taxonomy))
+    # Languages and populations: two short lists of codes, in one round trip.
+    codes = union_all(
+        select(ServiceLanguage.service_id, literal("l"), ServiceLanguage.code).where(
+            ServiceLanguage.service_id.in_(ids)
+        ),
+        select(ServicePopulation.service_id, literal("p"), ServicePopulation.code).where(
+            ServicePopulation.service_id.in_(ids)
+        ),
+    )
+    for service_id, kind, code in session.execute(codes):
+        details = out[service_id]
+        (details.languages if kind == "l" else details.populations).append(code)
     for sal, loc in session.execute(
         select(ServiceAtLocation, DirLocation)
         .join(DirLocation, DirLocation.id == ServiceAtLocation.location_id)

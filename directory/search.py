@@ -38,6 +38,7 @@ from directory.errors import BadSearchParameter
 from directory.models import (
     Capacity,
     DirLocation,
+    DirOrganization,
     Schedule,
     Service,
     ServiceArea,
@@ -347,9 +348,14 @@ def search(
         counted = select(func.count()).select_from(narrow.order_by(None).subquery())
         total = session.scalar(counted) or 0
     ids = [row.id for row in found]
-    by_id = {s.id: s for s in session.scalars(select(Service).where(Service.id.in_(ids)))}
-    rows = [by_id[i] for i in ids]
-    hits = [Hit(details) for details in load_details(session, rows)]
+    by_id, orgs = {}, {}
+    for service, org in session.execute(
+        select(Service, DirOrganization)
+        .join(DirOrganization, DirOrganization.id == Service.organization_id)
+        .where(Service.id.in_(ids))
+    ):
+        by_id[service.id], orgs[org.id] = service, org
+    hits = [Hit(details) for details in load_details(session, [by_id[i] for i in ids], orgs)]
     if query.latitude is not None and query.longitude is not None:
         for hit in hits:
             _nearest(hit, query.latitude, query.longitude)
