@@ -7,6 +7,7 @@ keeps state.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -33,8 +34,13 @@ __all__ = [
 
 MIN_PASSWORD_LENGTH = 12
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
-_DUMMY_HASH = _HASHER.hash("refhub-timing-equaliser")
 _TOTP_DIGITS, _TOTP_STEP = 6, 30
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when there is none (made on first use: not at every start)."""
+    return _HASHER.hash("refhub-timing-equaliser")
 
 
 def hash_password(password: str) -> str:
@@ -44,7 +50,7 @@ def hash_password(password: str) -> str:
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """True when `password` matches; with no stored hash, spends the same time and fails."""
     try:
-        return _HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _HASHER.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
