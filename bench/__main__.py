@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.machine import cpu_model
 from gateway.delivery.relay import InProcessDispatcher, Relay
 from gateway.migrations import upgrade
 from kernel import audit, outbox
@@ -129,6 +130,7 @@ def main() -> None:
     report = {
         "machine": {
             "cpus": os.cpu_count(),
+            "cpu": cpu_model(),
             "platform": platform.platform(),
             "python": platform.python_version(),
         },

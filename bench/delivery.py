@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,8 @@ import httpx
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+
+from bench.machine import describe
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ROOT = Path(__file__).resolve().parents[1]
@@ -353,10 +354,7 @@ def main() -> None:
         # end to end: relay -> Redis -> one worker process
         e2e = _end_to_end(url, org_id, args, env)
 
-        print(
-            f"machine: {os.cpu_count()} cpus, {platform.platform()}, "
-            f"Python {platform.python_version()}"
-        )
+        print(f"machine: {describe()}")
         print(
             f"PostgreSQL + Redis, {args.kb} KB payload, n={args.n}, batches of "
             f"{settings.delivery_batch_size}, {settings.delivery_push_concurrency} pushes in flight"

@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import random
 import sqlite3
 import statistics
@@ -33,6 +31,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.machine import describe
 from directory import importer
 from directory.access import Viewer
 from directory.models import Service
@@ -333,10 +332,7 @@ def machine() -> str:
             pg = str(conn.execute(text("SHOW server_version")).scalar())
     except Exception:  # noqa: BLE001 - the machine line only says what it could find
         pg = "unreachable"
-    return (
-        f"{platform.platform()}; {os.cpu_count()} CPUs; {platform.processor() or 'cpu?'}; "
-        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}; PostgreSQL {pg}"
-    )
+    return f"{describe()}; SQLite {sqlite3.sqlite_version}; PostgreSQL {pg}"
 
 
 def main() -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 from collections.abc import Callable
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from joserfc.jwk import ECKey, KeySet
 
+from bench.machine import describe
 from gateway.delivery.envelope import open_message, seal_message
 
 
@@ -54,9 +54,7 @@ def main() -> None:
     opening = _per_second(
         lambda: open_message(sealed, receiver_key=receiver, signer_keys=published), args.n
     )
-    print(
-        f"machine: {os.cpu_count()} cpus, {platform.platform()}, Python {platform.python_version()}"
-    )
+    print(f"machine: {describe()}")
     print(f"payload {len(payload)} bytes, n={args.n}")
     print(f"  AES-256-GCM encrypt (baseline)      {baseline:>10.0f} /s")
     print(
