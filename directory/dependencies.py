@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from sqlalchemy.orm import Session
 
+from directory.access import Viewer
 from kernel.caller import Caller
 from kernel.errors import RefhubError
 
@@ -38,3 +39,9 @@ class Wiring:
             if exc.code == "not-authenticated":
                 return None
             raise
+
+    def viewer(self, caller: Caller | None, resource_type: str) -> Viewer:
+        """What `caller` may see of `resource_type`: a system client sees the members' view
+        only when its scopes allow reading that type, else the public one."""
+        scope_ok = caller is not None and self.scope_allows(caller.scopes, resource_type, "r")
+        return Viewer.of(caller, scope_ok=scope_ok)

@@ -95,7 +95,7 @@ def make_router(wiring: Wiring) -> APIRouter:
     ) -> dict[str, Any]:
         if format != "json":
             raise BadSearchParameter("format", "only json is offered")
-        viewer = Viewer.of(caller)
+        viewer = wiring.viewer(caller, "HealthcareService")
         query = Query(
             text=search,
             page=page,
@@ -127,7 +127,9 @@ def make_router(wiring: Wiring) -> APIRouter:
         session: Session = session_dep,
         caller: Caller | None = optional_dep,
     ) -> dict[str, Any]:
-        details = directory_service.get_service(session, Viewer.of(caller), id)
+        details = directory_service.get_service(
+            session, wiring.viewer(caller, "HealthcareService"), id
+        )
         return hsds.service_document(details)
 
     def _orgs(viewer: Viewer) -> Any:
@@ -147,7 +149,7 @@ def make_router(wiring: Wiring) -> APIRouter:
         full_service: bool = False,
     ) -> dict[str, Any]:
         _paging(page, per_page)
-        stmt = _orgs(Viewer.of(caller))
+        stmt = _orgs(wiring.viewer(caller, "Organization"))
         if search:
             stmt = stmt.where(func.lower(DirOrganization.name).contains(search.lower()))
         total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
@@ -164,7 +166,9 @@ def make_router(wiring: Wiring) -> APIRouter:
         session: Session = session_dep,
         caller: Caller | None = optional_dep,
     ) -> dict[str, Any]:
-        org = session.scalars(_orgs(Viewer.of(caller)).where(DirOrganization.id == id)).first()
+        org = session.scalars(
+            _orgs(wiring.viewer(caller, "Organization")).where(DirOrganization.id == id)
+        ).first()
         if org is None:
             raise ListingNotFound("No such organization.")
         return hsds.organization_document(org)
@@ -183,7 +187,7 @@ def make_router(wiring: Wiring) -> APIRouter:
         postcode: str | None = None,
         proximity: str | None = None,
     ) -> dict[str, Any]:
-        viewer = Viewer.of(caller)
+        viewer = wiring.viewer(caller, "HealthcareService")
         query = Query(
             text=search,
             page=page,
@@ -239,7 +243,9 @@ def make_router(wiring: Wiring) -> APIRouter:
         sal = session.get(ServiceAtLocation, id)
         if sal is None:
             raise ListingNotFound("No such service_at_location.")
-        details = directory_service.get_service(session, Viewer.of(caller), sal.service_id)
+        details = directory_service.get_service(
+            session, wiring.viewer(caller, "HealthcareService"), sal.service_id
+        )
         return hsds.service_document(details)
 
     @router.get("/taxonomies", summary="Taxonomies")

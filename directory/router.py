@@ -97,7 +97,7 @@ def make_router(wiring: Wiring) -> APIRouter:
         page: int = 1,
         per_page: int = 20,
     ) -> dict[str, Any]:
-        viewer = Viewer.of(caller)
+        viewer = wiring.viewer(caller, "HealthcareService")
         point = _point(near, "near")
         query = SearchQuery(
             categories=category,
@@ -126,7 +126,7 @@ def make_router(wiring: Wiring) -> APIRouter:
         session: Session = session_dep,
         caller: Caller | None = optional_dep,
     ) -> dict[str, Any]:
-        viewer = Viewer.of(caller)
+        viewer = wiring.viewer(caller, "HealthcareService")
         details = directory_service.get_service(session, viewer, service_id)
         return hsds.service_document(details, members=viewer.member)
 
@@ -134,7 +134,7 @@ def make_router(wiring: Wiring) -> APIRouter:
     def match_services(
         body: MatchIn, session: Session = session_dep, caller: Caller = caller_dep
     ) -> dict[str, Any]:
-        viewer = Viewer.of(caller)
+        viewer = wiring.viewer(caller, "HealthcareService")
         return {
             "matches": [
                 {
@@ -166,7 +166,9 @@ def make_router(wiring: Wiring) -> APIRouter:
         body: ServiceIn, session: Session = session_dep, caller: Caller = caller_dep
     ) -> dict[str, Any]:
         service = directory_service.create_service(session, caller, body=body)
-        details = directory_service.get_service(session, Viewer.of(caller), service.id)
+        details = directory_service.get_service(
+            session, wiring.viewer(caller, "HealthcareService"), service.id
+        )
         return hsds.service_document(details, members=True)
 
     @router.put("/services/{service_id}", summary="Replace a listing (new version)")
@@ -179,7 +181,9 @@ def make_router(wiring: Wiring) -> APIRouter:
         service = directory_service.update_service(
             session, caller, service_id=service_id, body=body
         )
-        details = directory_service.get_service(session, Viewer.of(caller), service.id)
+        details = directory_service.get_service(
+            session, wiring.viewer(caller, "HealthcareService"), service.id
+        )
         return hsds.service_document(details, members=True)
 
     @router.post("/services/{service_id}/confirm", summary="Confirm a listing is still right")

@@ -158,9 +158,12 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         }
         for err in exc.errors()
     ]
+    # A malformed query parameter makes the request itself bad (400, naming the parameter);
+    # a body that parses but breaks the schema is unprocessable (422).
+    in_query = bool(errors) and all(e["location"].startswith("query.") for e in errors)
     return problem_response(
         request,
-        status=422,
+        status=400 if in_query else 422,
         code="invalid-request",
         title="Invalid request",
         detail="The request does not match what this endpoint accepts; see errors.",

@@ -8,13 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from fhir.resources.R4B import get_fhir_model_class
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from sqlalchemy.orm import Session
 
+from directory import service as directory_service
+from directory.schemas import EndpointIn
 from kernel.caller import Role
+from tests.directory.factories import editor, make_listing
+from tests.gateway.auth.factories import make_client, token_form
 from tests.gateway.staff import MakeAccount, StaffClient
 
 HSDS = Path(__file__).resolve().parents[3] / "shared" / "standards" / "hsds" / "3.0" / "schema"
@@ -154,9 +159,68 @@ def test_bad_parameters_get_400_naming_them(client: TestClient) -> None:
     bad = client.get("/directory/services?near=abc")
     assert bad.status_code == 400 and "near" in bad.json()["detail"]
     assert client.get("/hsds/services?per_page=1000").status_code == 400
+    # Parameters of the wrong type are named too: 400, not 422 (nothing in a body to process).
+    for url, name in (
+        ("/directory/services?page=two", "query.page"),
+        ("/directory/services?radius_km=far", "query.radius_km"),
+        ("/directory/services?modified_after=yesterday", "query.modified_after"),
+        ("/hsds/services?per_page=x", "query.per_page"),
+        ("/hsds/services?full=perhaps", "query.full"),
+        ("/hsds/service_at_locations?page=-", "query.page"),
+    ):
+        typed = client.get(url)
+        assert typed.status_code == 400, url
+        assert typed.headers["content-type"].startswith("application/problem+json")
+        assert [e["location"] for e in typed.json()["errors"]] == [name], url
     outcome = client.get("/fhir/HealthcareService?_count=101")
     assert outcome.status_code == 400
     assert "_count" in outcome.json()["issue"][0]["details"]["text"]
     total_only = client.get("/fhir/HealthcareService?_count=0")  # FHIR: the total, no entries
     assert total_only.status_code == 200
     assert "entry" not in total_only.json() or total_only.json()["entry"] == []
+
+
+def test_system_clients_see_members_listings_only_with_a_directory_scope(
+    app: FastAPI, db: Session, make_account: MakeAccount
+) -> None:
+    """A system client is a network member for the directory only when its token's scopes
+    allow reading the type; with other scopes it sees what the public sees."""
+    owner = make_account(roles=(Role.ORG_ADMIN,))
+    shown = make_listing(db, owner.org.id, accepts_electronic_referrals=True)
+    hidden = make_listing(db, owner.org.id, name="Network-only shelter", visibility="network")
+    directory_service.set_endpoint(
+        db,
+        editor(owner.org.id),
+        body=EndpointIn(
+            connection_type="hl7-fhir-rest", address="https://shelter.example.org/fhir"
+        ),
+    )
+    listing_org = directory_service.own_organization(db, owner.org.id).id  # type: ignore[union-attr]
+    db.commit()
+    caller_org = make_account(roles=(Role.ORG_ADMIN,)).org
+    registered = make_client(db, caller_org, scopes=("system/*.rs",))
+    db.commit()
+    http = TestClient(app, raise_server_exceptions=False)
+
+    def bearer(scope: str) -> dict[str, str]:
+        form = token_form(registered.assertion("http://127.0.0.1:8000/auth/token"), scope=scope)
+        token = http.post("/auth/token", data=form)
+        assert token.status_code == 200, token.text
+        return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+    def listed(headers: dict[str, str]) -> set[str]:
+        found = http.get(f"/hsds/services?organization_id={listing_org}", headers=headers)
+        assert found.status_code == 200, found.text
+        return {s["id"] for s in found.json()["contents"]}
+
+    tasks_only = bearer("system/Task.rs")
+    assert listed(tasks_only) == {str(shown)}
+    one = http.get(f"/directory/services/{shown}", headers=tasks_only).json()
+    assert "refhub" not in one  # no endpoint, no key
+    assert http.get(f"/directory/services/{hidden}", headers=tasks_only).status_code == 404
+    assert http.get(f"/hsds/services/{hidden}", headers=tasks_only).status_code == 404
+
+    directory_reader = bearer("system/HealthcareService.rs system/Organization.rs")
+    assert listed(directory_reader) == {str(shown), str(hidden)}
+    member_view = http.get(f"/directory/services/{shown}", headers=directory_reader).json()
+    assert member_view["refhub"]["endpoint"]["address"] == "https://shelter.example.org/fhir"

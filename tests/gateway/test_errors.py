@@ -66,7 +66,16 @@ def test_invalid_input_lists_errors_without_echoing_input(app: FastAPI, client: 
         return {"age": age}
 
     response = client.get("/echo", params={"age": "Amina-1990"})
-    assert response.status_code == 422
+    assert response.status_code == 400  # a bad query parameter: a bad request
     body = response.json()
     assert body["errors"][0]["location"] == "query.age"
     assert "Amina" not in response.text
+
+    @app.post("/echo")
+    def echo_body(body: dict[str, int]) -> dict[str, int]:
+        return body
+
+    unprocessable = client.post("/echo", json={"age": "Amina-1990"})
+    assert unprocessable.status_code == 422  # a body against its schema: unprocessable
+    assert unprocessable.json()["errors"][0]["location"] == "body.age"
+    assert "Amina" not in unprocessable.text
