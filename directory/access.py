@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, exists, or_, select
 
 from directory.models import DirOrganization, Moderation, Service, Visibility
 from kernel.caller import Caller, CallerKind, Role
@@ -57,13 +57,16 @@ def visible_services(viewer: Viewer) -> Select[Service]:
     if viewer.member:
         rule = Service.moderation == Moderation.OK
     else:
-        public_orgs = select(DirOrganization.id).where(
-            DirOrganization.visibility == Visibility.PUBLIC
+        # EXISTS, not `organization_id IN (public organisations)`: SQLite would probe the
+        # listing index once per public organisation for every candidate row.
+        public_org = exists().where(
+            DirOrganization.id == Service.organization_id,
+            DirOrganization.visibility == Visibility.PUBLIC,
         )
         rule = and_(
             Service.moderation == Moderation.OK,
             Service.visibility == Visibility.PUBLIC,
-            Service.organization_id.in_(public_orgs),
+            public_org,
         )
     if viewer.organisation_id is not None:
         rule = or_(rule, Service.owner_organisation_id == viewer.organisation_id)
