@@ -178,6 +178,15 @@ def service_document(
     if not full:
         return doc
     doc["phones"] = [{"service_id": sid, **p} for p in s.phones]
+    doc["contacts"] = [
+        {
+            **c,
+            "service_id": sid,
+            "phones": [_clean({**p, "contact_id": c.get("id")}) for p in c.get("phones", [])],
+        }
+        for c in s.contacts
+    ]
+    doc["cost_options"] = [{**c, "service_id": sid} for c in s.cost_options]
     doc["required_documents"] = [{"service_id": sid, **d} for d in s.required_documents]
     doc["languages"] = [
         {"id": str(uuid.uuid5(s.id, "lang:" + code)), "service_id": sid, "code": code}

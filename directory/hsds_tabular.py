@@ -243,6 +243,11 @@ def read_tabular(folder: Path) -> list[Row]:
         owner = next((k for k in phones if k in phone), None)
         if owner is not None:
             phones[owner][phone[owner]].append(phone)
+    contact_phones = _by(t["phone"], "contact_id")  # and to its contact, if it names one
+    contacts = [
+        {**row, "phones": contact_phones.get(row["id"], [])} if "id" in row else row
+        for row in t["contact"]
+    ]
     identifiers = _by(t["organization_identifier"], "organization_id")
     orgs = {
         row["id"]: {
@@ -280,11 +285,11 @@ def read_tabular(folder: Path) -> list[Row]:
             ("service_areas", "service_area"),
             ("required_documents", "required_document"),
             ("cost_options", "cost_option"),
-            ("contacts", "contact"),
             ("funding", "funding"),
             ("service_at_locations", "service_at_location"),
         )
     }
+    per_service["contacts"] = _by(contacts, "service_id")
     docs: list[Row] = []
     for row in t["service"]:
         sid = row.get("id", "")
@@ -322,9 +327,14 @@ class _Tables:
         self.rows: dict[str, dict[str, Row]] = {name: {} for name in TABLES}
 
     def put(self, table: str, row: Row, **links: Any) -> None:
+        """Add a row; a row met again (a phone of both a service and its contact) gains
+        the links and values it lacked."""
         merged = {**row, **links}
         key = str(merged.get("id") or len(self.rows[table]))
-        self.rows[table].setdefault(key, merged)
+        found = self.rows[table].setdefault(key, merged)
+        for column, value in merged.items():
+            if found.get(column) in (None, ""):
+                found[column] = value
 
 
 def _cell(value: Any) -> str:
@@ -362,6 +372,9 @@ def _flatten(out: _Tables, doc: Row) -> None:
     ):
         for item in doc.get(key, []):
             out.put(table, item, service_id=sid)
+    for contact in doc.get("contacts", []):
+        for phone in contact.get("phones", []):
+            out.put("phone", phone, contact_id=contact.get("id"))
     for sal in doc.get("service_at_locations", []):
         loc = sal.get("location")
         out.put("service_at_location", sal, service_id=sid, location_id=sal.get("location_id"))

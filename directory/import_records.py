@@ -126,6 +126,83 @@ def _strip(items: list[dict[str, Any]], *links: str) -> list[dict[str, Any]]:
     return [{k: v for k, v in item.items() if k not in links} for item in items]
 
 
+#: What refhub checks of the HSDS objects it keeps as JSON on the service (contacts with
+#: their phones, cost options): field -> "id" (a UUID), "number", or the longest text.
+_PHONE: dict[str, str | int] = {
+    "location_id": "id",
+    "service_id": "id",
+    "organization_id": "id",
+    "service_at_location_id": "id",
+    "number": 100,
+    "extension": "number",
+    "type": 100,
+    "description": 20000,
+}
+_CONTACT: dict[str, str | int] = {
+    "organization_id": "id",
+    "service_at_location_id": "id",
+    "location_id": "id",
+    "name": 250,
+    "title": 250,
+    "department": 250,
+    "email": 254,
+}
+_COST_OPTION: dict[str, str | int] = {
+    "valid_from": 30,
+    "valid_to": 30,
+    "option": 500,
+    "currency": 10,
+    "amount": "number",
+    "amount_description": 500,
+}
+
+
+def _object(
+    f: _Fields, shape: dict[str, str | int], *links: str, required: str | None = None
+) -> dict[str, Any]:
+    """One HSDS object as kept: its id (and the `required` field) and the fields in `shape`
+    checked (missing or of a wrong type fails the record, naming the field), empty ones left
+    out, the `links` to its owner dropped (the export writes them again) and the rest
+    (attributes, metadata, ...) kept as given."""
+    out = {k: v for k, v in f.doc.items() if k not in links and v not in (None, "")}
+    out["id"] = str(f.ident("id"))
+    if required is not None and required not in out:
+        raise f.fail(required, "missing")
+    for key, kind in shape.items():
+        if key not in out:
+            continue
+        if isinstance(kind, int):
+            out[key] = f.text(key, kind)
+        elif kind == "id":
+            out[key] = str(f.ident(key))
+        elif isinstance(out[key], bool) or not isinstance(out[key], int | float):
+            raise f.fail(key, f"{out[key]!r} is not a number")
+    return out
+
+
+def _contacts(f: _Fields) -> list[dict[str, Any]]:
+    """The service's contacts, each with its phones (HSDS `contact.phones`)."""
+    contacts = []
+    for item in f.items("contacts"):
+        cf = _Fields(item, f.label, "contacts.")
+        contact = _object(cf, _CONTACT, "service_id")
+        contact["phones"] = [
+            _object(
+                _Fields(phone, f.label, "contacts.phones."), _PHONE, "contact_id", required="number"
+            )
+            for phone in cf.items("phones")
+        ]
+        contacts.append(contact)
+    return contacts
+
+
+def _cost_options(f: _Fields) -> list[dict[str, Any]]:
+    return [
+        _object(_Fields(item, f.label, "cost_options."), _COST_OPTION, "service_id")
+        for item in f.items("cost_options")
+    ]
+
+
 def _organization(doc: dict[str, Any], label: str) -> dict[str, Any]:
     f = _Fields(doc, label, "organization.")
     oid = f.ident("id")
@@ -365,8 +442,8 @@ def parse_document(doc: Any, index: int) -> Record:
         if isinstance(program, dict)
         else None,
         "phones": _strip(f.items("phones"), "service_id"),
-        "contacts": _strip(f.items("contacts"), "service_id"),
-        "cost_options": _strip(f.items("cost_options"), "service_id"),
+        "contacts": _contacts(f),
+        "cost_options": _cost_options(f),
         "required_documents": _strip(f.items("required_documents"), "service_id"),
         "search_text": " ".join(p for p in (name, alternate, description) if p).lower(),
     }

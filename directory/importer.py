@@ -342,9 +342,14 @@ def _write_records(run: _Run, records: list[Record]) -> None:
             "organization_id": r.organization_id,
             "updated_at": now,
         }
-        row["endpoint_id"] = (
-            endpoints.get(r.organization_id) if row.get("accepts_electronic_referrals") else None
-        )
+        if "accepts_electronic_referrals" in row or r.id not in stored:
+            # The endpoint follows the document's refhub extension; a document without it
+            # (plain HSDS) leaves an existing listing's endpoint as it is.
+            row["endpoint_id"] = (
+                endpoints.get(r.organization_id)
+                if row.get("accepts_electronic_referrals")
+                else None
+            )
         row["confirmed_at"], row["stale_notified_at"] = now, None
         if r.id in stored:
             row["version"] = stored[r.id][0] + 1
