@@ -8,6 +8,8 @@ an extension modelled on Gravity's (status + note).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from directory.details import Details
@@ -20,7 +22,14 @@ from directory.vocabulary import (
     POPULATIONS,
 )
 
-__all__ = ["endpoint_resource", "healthcare_service", "location_resource", "organization_resource"]
+__all__ = [
+    "CONNECTION_SYSTEM",
+    "ENDPOINT_STATUS_SYSTEM",
+    "endpoint_resource",
+    "healthcare_service",
+    "location_resource",
+    "organization_resource",
+]
 
 _FHIR_DAYS = {
     "MO": "mon",
@@ -31,7 +40,8 @@ _FHIR_DAYS = {
     "SA": "sat",
     "SU": "sun",
 }
-_CONNECTION_SYSTEM = "http://terminology.hl7.org/CodeSystem/endpoint-connection-type"
+CONNECTION_SYSTEM = "http://terminology.hl7.org/CodeSystem/endpoint-connection-type"
+ENDPOINT_STATUS_SYSTEM = "http://hl7.org/fhir/endpoint-status"
 _REFERRAL_METHOD = "http://terminology.hl7.org/CodeSystem/service-referral-method"
 
 
@@ -117,7 +127,10 @@ def healthcare_service(details: Details, *, members: bool) -> dict[str, Any]:
     return resource
 
 
-def organization_resource(org: DirOrganization) -> dict[str, Any]:
+def organization_resource(
+    org: DirOrganization, endpoint_ids: Sequence[uuid.UUID] = ()
+) -> dict[str, Any]:
+    """`endpoint_ids`: the organisation's endpoints, given only to network members."""
     resource: dict[str, Any] = {
         "resourceType": "Organization",
         "id": str(org.id),
@@ -150,6 +163,8 @@ def organization_resource(org: DirOrganization) -> dict[str, Any]:
     telecom += [{"system": "url", "value": org.website}] if org.website else []
     if telecom:
         resource["telecom"] = telecom
+    if endpoint_ids:
+        resource["endpoint"] = [{"reference": f"Endpoint/{i}"} for i in endpoint_ids]
     return resource
 
 
@@ -200,7 +215,7 @@ def endpoint_resource(endpoint: DirEndpoint) -> dict[str, Any]:
         "id": str(endpoint.id),
         "meta": _meta(endpoint.updated_at),
         "status": "active" if endpoint.active else "off",
-        "connectionType": {"system": _CONNECTION_SYSTEM, "code": endpoint.connection_type},
+        "connectionType": {"system": CONNECTION_SYSTEM, "code": endpoint.connection_type},
         "managingOrganization": {"reference": f"Organization/{endpoint.organization_id}"},
         "payloadType": [{"text": t} for t in endpoint.payload_types] or [{"text": "any"}],
         "payloadMimeType": [t for t in endpoint.payload_types if "/" in t],
@@ -220,14 +235,24 @@ def endpoint_resource(endpoint: DirEndpoint) -> dict[str, Any]:
     return resource
 
 
-def _capability(kind: str, params: list[tuple[str, str]], **extra: Any) -> dict[str, Any]:
+def _capability(
+    kind: str, params: list[tuple[str, str]], *, modifiers: bool = False, **extra: Any
+) -> dict[str, Any]:
+    """`modifiers`: string parameters take `:exact` and `:contains`."""
     common = [("_id", "token"), ("_lastUpdated", "date"), ("_count", "number")]
     return {
         "type": kind,
         "interaction": [{"code": "read"}, {"code": "search-type"}],
-        "searchParam": [{"name": n, "type": t} for n, t in common + params],
+        "searchParam": [_param(n, t, modifiers) for n, t in common + params],
         **extra,
     }
+
+
+def _param(name: str, kind: str, modifiers: bool) -> dict[str, Any]:
+    param: dict[str, Any] = {"name": name, "type": kind}
+    if kind == "string" and modifiers:
+        param["documentation"] = "Starts-with by default; :exact and :contains supported."
+    return param
 
 
 _ADDRESS = [
@@ -238,6 +263,18 @@ _ADDRESS = [
     ("address-country", "string"),
     ("address-state", "string"),
 ]
+
+#: `_include` / `_revinclude` values the FHIR routes (`directory.fhir_router`) support.
+HS_INCLUDES = (
+    "HealthcareService:organization",
+    "HealthcareService:providedBy",  # the older name, kept as an alias of :organization
+    "HealthcareService:location",
+    "HealthcareService:endpoint",
+)
+ORG_INCLUDES = ("Organization:endpoint",)
+ORG_REVINCLUDES = ("HealthcareService:organization", "Location:organization")
+LOC_INCLUDES = ("Location:organization",)
+LOC_REVINCLUDES = ("HealthcareService:location",)
 
 #: CapabilityStatement.rest.resource entries for the directory's FHIR resources.
 CAPABILITY: list[dict[str, Any]] = [
@@ -254,21 +291,24 @@ CAPABILITY: list[dict[str, Any]] = [
             ("specialty", "token"),
             ("active", "token"),
         ],
-        searchInclude=[
-            "HealthcareService:providedBy",
-            "HealthcareService:location",
-            "HealthcareService:endpoint",
-        ],
+        searchInclude=list(HS_INCLUDES),
     ),
     _capability(
         "Organization",
         [*_ADDRESS, ("type", "token"), ("identifier", "token")],
-        searchRevInclude=["HealthcareService:organization"],
+        modifiers=True,
+        searchInclude=list(ORG_INCLUDES),
+        searchRevInclude=list(ORG_REVINCLUDES),
     ),
     _capability(
         "Location",
         [*_ADDRESS, ("organization", "reference")],
-        searchRevInclude=["HealthcareService:location"],
+        modifiers=True,
+        searchInclude=list(LOC_INCLUDES),
+        searchRevInclude=list(LOC_REVINCLUDES),
     ),
-    _capability("Endpoint", [("organization", "reference")]),
+    _capability(
+        "Endpoint",
+        [("organization", "reference"), ("connection-type", "token"), ("status", "token")],
+    ),
 ]

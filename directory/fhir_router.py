@@ -9,12 +9,12 @@ Unsupported parameters are ignored and left out of the self link; with
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from directory import fhir
@@ -28,7 +28,8 @@ from directory.fhir_search import (
     id_list,
     last_updated,
     number,
-    params,
+    string_match,
+    supported,
     token,
 )
 from directory.models import DirEndpoint, DirLocation, DirOrganization, Visibility
@@ -38,9 +39,10 @@ from kernel.caller import Caller
 
 __all__ = ["make_router"]
 
-COMMON = ("_id", "_lastUpdated", "_count", "_page", "_sort", "_include", "_revinclude", "_format")
+COMMON = ("_id", "_lastUpdated", "_count", "_page", "_include", "_revinclude", "_format")
 HS_PARAMS = (
     *COMMON,
+    "_sort",
     "name",
     "organization",
     "location",
@@ -51,24 +53,21 @@ HS_PARAMS = (
     "specialty",
     "active",
 )
-ORG_PARAMS = (
-    *COMMON,
-    "name",
-    "type",
-    "identifier",
+ADDRESS_PARAMS = (
     "address",
     "address-city",
     "address-postalcode",
     "address-country",
     "address-state",
 )
-LOC_PARAMS = (*ORG_PARAMS, "organization")
+#: String parameters of Organization and Location searches; they take :exact and :contains.
+STRING_PARAMS = ("name", *ADDRESS_PARAMS)
+ORG_PARAMS = (*COMMON, *STRING_PARAMS, "type", "identifier")
+# Location has no identifiers and no Location.type (its physical/virtual kind is
+# physicalType), so `type` and `identifier` are unsupported there.
+LOC_PARAMS = (*COMMON, *STRING_PARAMS, "organization")
 EP_PARAMS = (*COMMON, "organization", "connection-type", "status")
-HS_INCLUDES = {
-    "HealthcareService:providedBy",
-    "HealthcareService:location",
-    "HealthcareService:endpoint",
-}
+HS_ORGANIZATION = {"HealthcareService:organization", "HealthcareService:providedBy"}
 
 
 def _visible_orgs(viewer: Viewer) -> Select[DirOrganization]:
@@ -79,6 +78,48 @@ def _visible_orgs(viewer: Viewer) -> Select[DirOrganization]:
     if viewer.organisation_id is not None:
         rule = or_(rule, DirOrganization.owner_organisation_id == viewer.organisation_id)
     return query.where(rule)
+
+
+def _address_columns(key: str) -> list[Any]:
+    """The DirLocation columns an address parameter searches (`address`: any part)."""
+    loc = DirLocation
+    parts = {
+        "address-city": [loc.city],
+        "address-postalcode": [loc.postal_code],
+        "address-country": [loc.country],
+        "address-state": [loc.state_province],
+    }
+    everything = [loc.address_1, loc.city, loc.region, loc.state_province]
+    return parts.get(key, [*everything, loc.postal_code, loc.country])
+
+
+def _endpoint_status(value: str) -> ColumnElement[bool]:
+    """Endpoint.status is `active` or `off` (DirEndpoint.active); other codes match none."""
+    wanted = token(value, fhir.ENDPOINT_STATUS_SYSTEM, "status")
+    conditions = [
+        DirEndpoint.active.is_(code == "active") for code in wanted if code in {"active", "off"}
+    ]
+    return or_(*conditions) if conditions else false()
+
+
+def _organizations(
+    session: Session, viewer: Viewer, orgs: Sequence[DirOrganization]
+) -> list[dict[str, Any]]:
+    """Organization resources; network members also see their Endpoint references."""
+    endpoints: dict[uuid.UUID, list[uuid.UUID]] = {}
+    if viewer.member and orgs:
+        rows = session.execute(
+            select(DirEndpoint.organization_id, DirEndpoint.id)
+            .where(DirEndpoint.organization_id.in_([o.id for o in orgs]))
+            .order_by(DirEndpoint.id)
+        )
+        for org_id, endpoint_id in rows:
+            endpoints.setdefault(org_id, []).append(endpoint_id)
+    return [fhir.organization_resource(o, endpoints.get(o.id, ())) for o in orgs]
+
+
+#: A search's `_include`/`_revinclude` value -> the resources it adds for the page's rows.
+Adds = Callable[[Session, Viewer, Sequence[Any]], list[dict[str, Any]]]
 
 
 def make_router(wiring: Wiring) -> APIRouter:
@@ -99,7 +140,7 @@ def make_router(wiring: Wiring) -> APIRouter:
         request: Request, session: Session = session_dep, caller: Caller | None = optional_dep
     ) -> JSONResponse:
         viewer = viewer_for(caller, "HealthcareService")
-        used = params(request, HS_PARAMS)
+        used = supported(request, HS_PARAMS, includes=fhir.HS_INCLUDES)
         query, includes, total_only = Query(sort="name"), set(), False
         for key, value in used:
             if key == "_id":
@@ -134,26 +175,24 @@ def make_router(wiring: Wiring) -> APIRouter:
             elif key == "_sort" and value.lstrip("-") != "name":
                 raise BadSearchParameter("_sort", "only name is supported")
             elif key == "_include":
-                if value not in HS_INCLUDES:
-                    raise BadSearchParameter("_include", f"one of {sorted(HS_INCLUDES)}")
                 includes.add(value)
         page = search(session, viewer, query)
         if total_only:
             page.hits = []
         matches = [fhir.healthcare_service(h.details, members=viewer.member) for h in page.hits]
+        orgs: dict[uuid.UUID, DirOrganization] = {}
         included: dict[str, dict[str, Any]] = {}
         for hit in page.hits:
             d = hit.details
-            if "HealthcareService:providedBy" in includes:
-                included[f"o{d.organization.id}"] = fhir.organization_resource(d.organization)
+            if includes & HS_ORGANIZATION:
+                orgs[d.organization.id] = d.organization
             if "HealthcareService:location" in includes:
                 for _, loc in d.locations:
-                    included[f"l{loc.id}"] = fhir.location_resource(loc)
+                    included[f"Location/{loc.id}"] = fhir.location_resource(loc)
             if "HealthcareService:endpoint" in includes and viewer.member and d.endpoint:
-                included[f"e{d.endpoint.id}"] = fhir.endpoint_resource(d.endpoint)
-        return bundle(
-            request, used, matches, list(included.values()), page.total, page.page, page.per_page
-        )
+                included[f"Endpoint/{d.endpoint.id}"] = fhir.endpoint_resource(d.endpoint)
+        found = [*_organizations(session, viewer, list(orgs.values())), *included.values()]
+        return bundle(request, used, matches, found, page.total, page.page, page.per_page)
 
     @router.get("/HealthcareService/{id}", summary="Read a HealthcareService")
     def read_service(
@@ -171,65 +210,95 @@ def make_router(wiring: Wiring) -> APIRouter:
         base: Select[Any],
         model: Any,
         allowed: tuple[str, ...],
-        render: Callable[[Any], dict[str, Any]],
-        revinclude: str,
+        render: Callable[[Sequence[Any]], list[dict[str, Any]]],
         viewer: Viewer,
+        includes: dict[str, Adds],
+        revincludes: dict[str, Adds],
     ) -> JSONResponse:
-        used = params(request, allowed)
-        stmt, page, count, rev = base, 1, 20, False
-        loc = DirLocation
+        used = supported(
+            request, allowed, strings=STRING_PARAMS, includes=includes, revincludes=revincludes
+        )
+        stmt, page, count, adds = base, 1, 20, []
         for key, value in used:
-            if key == "_id":
+            name, _, modifier = key.partition(":")
+            if name == "_id":
                 stmt = stmt.where(model.id.in_(id_list(value, key)))
-            elif key == "name":
-                stmt = stmt.where(func.lower(model.name).like(value.lower() + "%"))
-            elif key == "identifier" and model is DirOrganization:
+            elif name == "name":
+                stmt = stmt.where(string_match(model.name, value, modifier))
+            elif name == "identifier":  # Organization only
                 stmt = stmt.where(model.identifier == value.rpartition("|")[2])
-            elif key == "type" and model is DirOrganization:
+            elif name == "type":  # Organization only
                 stmt = stmt.where(model.org_type.in_(token(value, None, key)))
-            elif key == "organization" and model is not DirOrganization:
+            elif name == "organization":
                 stmt = stmt.where(model.organization_id.in_(id_list(value, key)))
-            elif key.startswith("address"):
-                column = {
-                    "address-city": loc.city,
-                    "address-postalcode": loc.postal_code,
-                    "address-country": loc.country,
-                    "address-state": loc.state_province,
-                    "address": loc.address_1,
-                }.get(key)
-                if column is None:
-                    continue
-                cond = func.lower(column).like(value.lower() + "%")
+            elif name == "connection-type":
+                codes = token(value, fhir.CONNECTION_SYSTEM, key)
+                stmt = stmt.where(DirEndpoint.connection_type.in_(codes))
+            elif name == "status":
+                stmt = stmt.where(_endpoint_status(value))
+            elif name in ADDRESS_PARAMS:
+                cond = or_(*(string_match(c, value, modifier) for c in _address_columns(name)))
                 if model is DirLocation:
                     stmt = stmt.where(cond)
-                else:
-                    stmt = stmt.where(model.id.in_(select(loc.organization_id).where(cond)))
-            elif key == "_lastUpdated":
+                else:  # an Organization's addresses are those of its locations
+                    stmt = stmt.where(model.id.in_(select(DirLocation.organization_id).where(cond)))
+            elif name == "_lastUpdated":
                 stmt = stmt.where(model.updated_at >= last_updated(value))
-            elif key == "_count":
+            elif name == "_count":
                 count = number(value, key, 1, 100)
-            elif key == "_page":
+            elif name == "_page":
                 page = number(value, key, 1, 100000)
-            elif key == "_revinclude":
-                if not revinclude or value != revinclude:
-                    raise BadSearchParameter("_revinclude", f"supported: {revinclude or 'none'}")
-                rev = True
+            elif name == "_include":
+                adds.append(includes[value])
+            elif name == "_revinclude":
+                adds.append(revincludes[value])
         total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         rows = session.scalars(
             stmt.order_by(model.id).offset((page - 1) * count).limit(count)
         ).all()
-        included: list[dict[str, Any]] = []
-        if rev and rows:
+        included: dict[str, dict[str, Any]] = {}
+        for add in dict.fromkeys(adds) if rows else ():
+            for resource in add(session, viewer, rows):
+                included.setdefault(f"{resource['resourceType']}/{resource['id']}", resource)
+        return bundle(request, used, render(rows), list(included.values()), total, page, count)
+
+    def services_of(kind: str) -> Adds:
+        def add(session: Session, viewer: Viewer, rows: Sequence[Any]) -> list[dict[str, Any]]:
             query = Query(per_page=100)
-            if model is DirOrganization:
+            if kind == "organization":
                 query.organization_ids = [r.id for r in rows]
             else:
                 query.location_ids = [r.id for r in rows]
-            included = [
+            return [
                 fhir.healthcare_service(h.details, members=viewer.member)
                 for h in search(session, viewer, query).hits
             ]
-        return bundle(request, used, [render(r) for r in rows], included, total, page, count)
+
+        return add
+
+    def locations_of_orgs(
+        session: Session, viewer: Viewer, orgs: Sequence[Any]
+    ) -> list[dict[str, Any]]:
+        ids = [o.id for o in orgs]
+        stmt = select(DirLocation).where(DirLocation.organization_id.in_(ids))
+        return [
+            fhir.location_resource(loc) for loc in session.scalars(stmt.order_by(DirLocation.id))
+        ]
+
+    def orgs_of(session: Session, viewer: Viewer, rows: Sequence[Any]) -> list[dict[str, Any]]:
+        ids = {r.organization_id for r in rows}
+        stmt = _visible_orgs(viewer).where(DirOrganization.id.in_(ids))
+        return _organizations(
+            session, viewer, session.scalars(stmt.order_by(DirOrganization.id)).all()
+        )
+
+    def endpoints_of_orgs(
+        session: Session, viewer: Viewer, orgs: Sequence[Any]
+    ) -> list[dict[str, Any]]:
+        if not viewer.member:  # Endpoints are for network members only
+            return []
+        stmt = select(DirEndpoint).where(DirEndpoint.organization_id.in_([o.id for o in orgs]))
+        return [fhir.endpoint_resource(e) for e in session.scalars(stmt.order_by(DirEndpoint.id))]
 
     @router.get("/Organization", summary="Search Organization")
     def search_orgs(
@@ -242,9 +311,13 @@ def make_router(wiring: Wiring) -> APIRouter:
             _visible_orgs(viewer),
             DirOrganization,
             ORG_PARAMS,
-            fhir.organization_resource,
-            "HealthcareService:organization",
+            lambda rows: _organizations(session, viewer, rows),
             viewer,
+            {"Organization:endpoint": endpoints_of_orgs},
+            {
+                "HealthcareService:organization": services_of("organization"),
+                "Location:organization": locations_of_orgs,
+            },
         )
 
     @router.get("/Organization/{id}", summary="Read an Organization")
@@ -257,7 +330,7 @@ def make_router(wiring: Wiring) -> APIRouter:
         org = session.scalars(_visible_orgs(viewer).where(DirOrganization.id == id)).first()
         if org is None:
             raise ListingNotFound("No such Organization.")
-        return fhir_response(fhir.organization_resource(org))
+        return fhir_response(_organizations(session, viewer, [org])[0])
 
     def _visible_locations(viewer: Viewer) -> Select[Any]:
         orgs = _visible_orgs(viewer).with_only_columns(DirOrganization.id)
@@ -274,9 +347,10 @@ def make_router(wiring: Wiring) -> APIRouter:
             _visible_locations(viewer),
             DirLocation,
             LOC_PARAMS,
-            fhir.location_resource,
-            "HealthcareService:location",
+            lambda rows: [fhir.location_resource(r) for r in rows],
             viewer,
+            {"Location:organization": orgs_of},
+            {"HealthcareService:location": services_of("location")},
         )
 
     @router.get("/Location/{id}", summary="Read a Location")
@@ -308,9 +382,10 @@ def make_router(wiring: Wiring) -> APIRouter:
             select(DirEndpoint),
             DirEndpoint,
             EP_PARAMS,
-            fhir.endpoint_resource,
-            "",
+            lambda rows: [fhir.endpoint_resource(r) for r in rows],
             viewer,
+            {},
+            {},
         )
 
     @router.get("/Endpoint/{id}", summary="Read an Endpoint (network members only)")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import ColumnElement, func, or_
 
 from directory.errors import BadSearchParameter
 
@@ -20,6 +23,8 @@ __all__ = [
     "last_updated",
     "number",
     "params",
+    "string_match",
+    "supported",
     "token",
 ]
 
@@ -31,7 +36,7 @@ def fhir_response(body: dict[str, Any], status: int = 200) -> JSONResponse:
 
 
 def params(request: Request, allowed: tuple[str, ...]) -> list[tuple[str, str]]:
-    strict = "handling=strict" in request.headers.get("prefer", "").replace(" ", "")
+    strict = _strict(request)
     used = []
     for key, value in request.query_params.multi_items():
         name = key.split(":")[0]
@@ -40,6 +45,64 @@ def params(request: Request, allowed: tuple[str, ...]) -> list[tuple[str, str]]:
         elif strict:
             raise BadSearchParameter(key, "is not a supported search parameter here")
     return used
+
+
+#: The FHIR R4 string-search modifiers these routes implement (see `string_match`).
+STRING_MODIFIERS = frozenset({"exact", "contains"})
+
+
+def _strict(request: Request) -> bool:
+    return "handling=strict" in request.headers.get("prefer", "").replace(" ", "")
+
+
+def supported(
+    request: Request,
+    allowed: Collection[str],
+    *,
+    strings: Collection[str] = (),
+    includes: Collection[str] = (),
+    revincludes: Collection[str] = (),
+) -> list[tuple[str, str]]:
+    """The query's parameters a search applies, in order (they make up the self link).
+
+    Anything else is unsupported (FHIR search 3.1.1.5): an unknown parameter, a modifier
+    other than `:exact`/`:contains` on one of the `strings` parameters, or an `_include` /
+    `_revinclude` value not listed. It is ignored and left out, or refused (400) when the
+    request says `Prefer: handling=strict`.
+    """
+    used = []
+    for key, value in request.query_params.multi_items():
+        name, _, modifier = key.partition(":")
+        if name not in allowed:
+            problem = "is not a supported search parameter here"
+        elif modifier and not (name in strings and modifier in STRING_MODIFIERS):
+            problem = f"the :{modifier} modifier is not supported here"
+        elif name == "_include" and value not in includes:
+            problem = f"supported values: {', '.join(sorted(includes)) or 'none'}"
+        elif name == "_revinclude" and value not in revincludes:
+            problem = f"supported values: {', '.join(sorted(revincludes)) or 'none'}"
+        else:
+            used.append((key, value))
+            continue
+        if _strict(request):
+            raise BadSearchParameter(key, problem)
+    return used
+
+
+def string_match(column: Any, value: str, modifier: str) -> ColumnElement[bool]:
+    """FHIR R4 string search on `column`: by default case-insensitive starts-with,
+    `:exact` an exact case-sensitive match, `:contains` a case-insensitive substring.
+    Comma-separated values (`\\,` for a literal comma) match any of them."""
+    conditions: list[ColumnElement[bool]] = []
+    for part in re.split(r"(?<!\\),", value):
+        text = part.replace("\\,", ",")
+        if modifier == "exact":
+            conditions.append(column == text)
+            continue
+        escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = ("%" if modifier == "contains" else "") + escaped + "%"
+        conditions.append(func.lower(column).like(pattern, escape="\\"))
+    return or_(*conditions)
 
 
 def token(value: str, system: str | None, param: str) -> list[str]:
