@@ -131,9 +131,7 @@ def make_router(wiring: Wiring) -> APIRouter:
 
     optional_dep = Depends(optional)
 
-    def viewer_for(caller: Caller | None, resource_type: str) -> Viewer:
-        scope_ok = caller is not None and wiring.scope_allows(caller.scopes, resource_type, "r")
-        return Viewer.of(caller, scope_ok=scope_ok)
+    viewer_for = wiring.viewer
 
     @router.get("/HealthcareService", summary="Search HealthcareService (HSD IG parameters)")
     def search_services(
