@@ -16,15 +16,19 @@ from directory.details import Details
 from directory.models import DirEndpoint, DirLocation, DirOrganization
 from directory.vocabulary import (
     CAPACITY_EXTENSION_URL,
+    CAPACITY_GRAVITY_CODES,
+    CAPACITY_GRAVITY_SYSTEM,
     CAPACITY_SYSTEM,
     LANGUAGE_SYSTEM,
     POPULATION_SYSTEM,
     POPULATIONS,
+    WAIT_TIME_EXTENSION_URL,
 )
 
 __all__ = [
     "CONNECTION_SYSTEM",
     "ENDPOINT_STATUS_SYSTEM",
+    "capacity_extensions",
     "endpoint_resource",
     "healthcare_service",
     "location_resource",
@@ -109,22 +113,39 @@ def healthcare_service(details: Details, *, members: bool) -> dict[str, Any]:
             for sched in details.schedules
         ]
     if s.capacity:
-        capacity: list[dict[str, Any]] = [
-            {
-                "url": "status",
-                "valueCodeableConcept": {
-                    "coding": [{"system": CAPACITY_SYSTEM, "code": s.capacity}]
-                },
-            }
-        ]
-        if s.capacity_note:
-            capacity.append({"url": "note", "valueString": s.capacity_note})
-        if s.wait_time_days is not None:
-            capacity.append({"url": "waitTimeDays", "valueInteger": s.wait_time_days})
-        resource["extension"] = [{"url": CAPACITY_EXTENSION_URL, "extension": capacity}]
+        resource["extension"] = capacity_extensions(s.capacity, s.capacity_note, s.wait_time_days)
     if members and details.endpoint is not None:
         resource["endpoint"] = [{"reference": f"Endpoint/{details.endpoint.id}"}]
     return resource
+
+
+def capacity_extensions(
+    capacity: str, note: str | None, wait_days: int | None
+) -> list[dict[str, Any]]:
+    """Gravity's capacity status extension (status, and notes: the note and the expected
+    wait in words), plus refhub's wait-time extension with the number of days."""
+    gravity = CAPACITY_GRAVITY_CODES.get(capacity)
+    coding = (
+        {"system": CAPACITY_GRAVITY_SYSTEM, "code": gravity[0], "display": gravity[1]}
+        if gravity
+        else {"system": CAPACITY_SYSTEM, "code": capacity}
+    )
+    parts: list[dict[str, Any]] = [
+        {"url": "capacityStatus", "valueCodeableConcept": {"coding": [coding]}}
+    ]
+    notes = [text for text in (note, _wait_words(wait_days)) if text]
+    if notes:
+        parts.append({"url": "capacityNotes", "valueString": "; ".join(notes)})
+    out: list[dict[str, Any]] = [{"url": CAPACITY_EXTENSION_URL, "extension": parts}]
+    if wait_days is not None:
+        out.append({"url": WAIT_TIME_EXTENSION_URL, "valueInteger": wait_days})
+    return out
+
+
+def _wait_words(days: int | None) -> str | None:
+    if days is None:
+        return None
+    return "no wait expected" if days == 0 else f"expected wait {days} day{'s' * (days != 1)}"
 
 
 def organization_resource(

@@ -8,22 +8,38 @@ from __future__ import annotations
 
 __all__ = [
     "CAPACITY_EXTENSION_URL",
+    "CAPACITY_GRAVITY_CODES",
+    "CAPACITY_GRAVITY_SYSTEM",
     "CAPACITY_SYSTEM",
     "CATEGORY_SYSTEM",
     "LANGUAGE_SYSTEM",
     "POPULATIONS",
     "POPULATION_SYSTEM",
     "TYPE_SYSTEM",
+    "WAIT_TIME_EXTENSION_URL",
 ]
 
 CATEGORY_SYSTEM = "https://refhub.example.org/CodeSystem/service-category"
 TYPE_SYSTEM = "https://refhub.example.org/CodeSystem/service-type"
 POPULATION_SYSTEM = "https://refhub.example.org/CodeSystem/population-served"
 LANGUAGE_SYSTEM = "urn:ietf:bcp:47"
-#: Modelled on the Gravity SDOH Clinical Care HealthcareService capacity extension (status
-#: + note); the URL is refhub's own because the shared standards carry no published one.
-CAPACITY_EXTENSION_URL = "https://refhub.example.org/fhir/StructureDefinition/service-capacity"
+#: The Gravity Project's SDOH Clinical Care HealthcareService capacity status extension
+#: (STU3): `capacityStatus` (CodeableConcept, extensible binding to SDOHCC-ValueSetCapacityStatus)
+#: and `capacityNotes` (string).
+_SDOHCC = "http://hl7.org/fhir/us/sdoh-clinicalcare"
+CAPACITY_EXTENSION_URL = (
+    f"{_SDOHCC}/StructureDefinition/SDOHCC-ExtensionHealthcareServiceCapacityStatus"
+)
+CAPACITY_GRAVITY_SYSTEM = f"{_SDOHCC}/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
+#: refhub's capacity codes -> Gravity's; a code Gravity lacks is sent in refhub's system.
+CAPACITY_GRAVITY_CODES = {
+    "capacity": ("capacity", "Capacity"),
+    "no-capacity": ("no-capacity", "No Capacity"),
+    "waitlist": ("no-capacity-has-waitlist", "No Capacity - Has Waitlist"),
+}
 CAPACITY_SYSTEM = "https://refhub.example.org/CodeSystem/service-capacity"
+#: The expected wait in days, machine-readable beside Gravity's notes.
+WAIT_TIME_EXTENSION_URL = "https://refhub.example.org/fhir/StructureDefinition/wait-time-days"
 
 #: Populations served: code -> label used in search results and matching reasons.
 POPULATIONS: dict[str, str] = {

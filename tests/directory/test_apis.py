@@ -224,3 +224,42 @@ def test_system_clients_see_members_listings_only_with_a_directory_scope(
     assert listed(directory_reader) == {str(shown), str(hidden)}
     member_view = http.get(f"/directory/services/{shown}", headers=directory_reader).json()
     assert member_view["refhub"]["endpoint"]["address"] == "https://shelter.example.org/fhir"
+
+
+def test_capacity_is_sent_as_gravitys_capacity_status(
+    client: TestClient, db: Session, make_account: MakeAccount
+) -> None:
+    """HealthcareService capacity uses the Gravity SDOH Clinical Care extension: its status
+    code where Gravity has one, the note and expected wait as its notes, and the wait in days
+    in refhub's own extension."""
+    org = make_account(roles=(Role.ORG_ADMIN,)).org.id
+    waitlisted = make_listing(
+        db, org, capacity="waitlist", capacity_note="Evening group only", wait_time_days=14
+    )
+    assessed = make_listing(
+        db, org, name="Assessment first", capacity="additional-assessment-required"
+    )
+    db.commit()
+    gravity = "http://hl7.org/fhir/us/sdoh-clinicalcare"
+    status_url = f"{gravity}/StructureDefinition/SDOHCC-ExtensionHealthcareServiceCapacityStatus"
+
+    resource = client.get(f"/fhir/HealthcareService/{waitlisted}").json()
+    _fhir_valid(resource)
+    by_url = {e["url"]: e for e in resource["extension"]}
+    parts = {p["url"]: p for p in by_url[status_url]["extension"]}
+    assert parts["capacityStatus"]["valueCodeableConcept"]["coding"][0] == {
+        "system": f"{gravity}/CodeSystem/SDOHCC-CodeSystemTemporaryCodes",
+        "code": "no-capacity-has-waitlist",
+        "display": "No Capacity - Has Waitlist",
+    }
+    assert parts["capacityNotes"]["valueString"] == "Evening group only; expected wait 14 days"
+    wait_url = "https://refhub.example.org/fhir/StructureDefinition/wait-time-days"
+    assert by_url[wait_url]["valueInteger"] == 14
+
+    other = client.get(f"/fhir/HealthcareService/{assessed}").json()
+    (extension,) = other["extension"]
+    (status,) = extension["extension"]  # no notes, no wait
+    assert status["valueCodeableConcept"]["coding"][0] == {
+        "system": "https://refhub.example.org/CodeSystem/service-capacity",
+        "code": "additional-assessment-required",
+    }
