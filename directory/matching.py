@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from directory.access import Viewer
 from directory.models import Capacity
 from directory.schemas import MatchIn
-from directory.search import Hit, Query, search
+from directory.search import Hit, Query, nearest, point_in_polygon, search
 from directory.vocabulary import CATEGORY_SYSTEM, POPULATIONS, TYPE_SYSTEM
 
 __all__ = ["Match", "Reason", "match"]
@@ -70,11 +70,18 @@ def _reasons(hit: Hit, need: MatchIn) -> list[Reason]:
         else:
             listed = ", ".join(d.languages) or "no languages listed"
             out.append(Reason("language", False, f"none of the client's languages ({listed})"))
-    if need.latitude is not None:
-        if hit.distance_km is None:
-            out.append(Reason("distance", False, "no located site"))
-        elif hit.distance_km <= need.max_distance_km:
+    if need.latitude is not None and need.longitude is not None:
+        area = next(
+            (a for a in d.areas if point_in_polygon(need.latitude, need.longitude, a.extent)),
+            None,
+        )
+        if hit.distance_km is not None and hit.distance_km <= need.max_distance_km:
             out.append(Reason("distance", True, f"{hit.distance_km:.1f} km away"))
+        elif area is not None:
+            where = f" ({area.name})" if area.name else ""
+            out.append(Reason("distance", True, f"serves the client's area{where}"))
+        elif hit.distance_km is None:
+            out.append(Reason("distance", False, "no located site"))
         else:
             out.append(
                 Reason(
@@ -125,16 +132,28 @@ def _score(reasons: list[Reason], need: MatchIn, hit: Hit) -> float:
 def match(session: Session, viewer: Viewer, need: MatchIn) -> list[Match]:
     """Services ranked best first, each with its reasons."""
     hits: dict[object, Hit] = {}
-    # A need code may be a category or a type: search both ways, merge.
-    for query in (Query(categories=need.needs), Query(types=need.needs)):
-        query.active = True
-        query.per_page = _CANDIDATES
-        if need.latitude is not None and need.longitude is not None:
-            query.latitude, query.longitude = need.latitude, need.longitude
-            query.radius_km = need.max_distance_km * 2
-            query.sort = "distance"
-        for hit in search(session, viewer, query).hits:
-            hits.setdefault(hit.details.service.id, hit)
+    point = (
+        (need.latitude, need.longitude)
+        if need.latitude is not None and need.longitude is not None
+        else None
+    )
+    # A need code may be a category or a type: search both ways, merge. With a point:
+    # services with a site near it, then those whose service area holds it (an outreach
+    # service may have no site at all).
+    for ways in ("near", "area") if point else ("any",):
+        for query in (Query(categories=need.needs), Query(types=need.needs)):
+            query.active = True
+            query.per_page = _CANDIDATES
+            if point and ways == "near":
+                query.latitude, query.longitude = point
+                query.radius_km = need.max_distance_km * 2
+                query.sort = "distance"
+            elif point:
+                query.within_area = point
+            for hit in search(session, viewer, query).hits:
+                if point and ways == "area":
+                    nearest(hit, *point)
+                hits.setdefault(hit.details.service.id, hit)
     ranked = []
     for hit in hits.values():
         reasons = _reasons(hit, need)

@@ -51,7 +51,17 @@ from directory.models import (
 from directory.taxonomy import term_ids
 from directory.vocabulary import CATEGORY_SYSTEM, POPULATIONS, TYPE_SYSTEM
 
-__all__ = ["EARTH_RADIUS_KM", "Hit", "Page", "Query", "haversine_km", "search", "search_keys"]
+__all__ = [
+    "EARTH_RADIUS_KM",
+    "Hit",
+    "Page",
+    "Query",
+    "haversine_km",
+    "nearest",
+    "point_in_polygon",
+    "search",
+    "search_keys",
+]
 
 EARTH_RADIUS_KM = 6371.0088
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -185,7 +195,8 @@ def _box(lat: float, lon: float, km: float) -> list[ColumnElement[bool]]:
     return clauses
 
 
-def _point_in_polygon(lat: float, lon: float, extent: dict[str, Any] | None) -> bool:
+def point_in_polygon(lat: float, lon: float, extent: dict[str, Any] | None) -> bool:
+    """Whether a GeoJSON Polygon or MultiPolygon holds the point (ray casting)."""
     if not extent:
         return False
     polygons = [extent["coordinates"]] if extent.get("type") == "Polygon" else extent["coordinates"]
@@ -299,26 +310,26 @@ def search(
                 ServiceArea.max_lon >= lon,
             )
         ).all()
-        inside = [sid for sid, extent in boxes if _point_in_polygon(lat, lon, extent)]
+        inside = [sid for sid, extent in boxes if point_in_polygon(lat, lon, extent)]
         where.append(Service.id.in_(inside))
     distance = None
     if query.latitude is not None and query.longitude is not None:
         dist = _distance_sql(query.latitude, query.longitude)
-        nearest = (
+        closest = (
             select(ServiceAtLocation.service_id.label("sid"), func.min(dist).label("km"))
             .where(*_box(query.latitude, query.longitude, query.radius_km or 20000.0))
             .group_by(ServiceAtLocation.service_id)
         )
         if query.radius_km is not None:
-            nearest = nearest.having(func.min(dist) <= query.radius_km)
+            closest = closest.having(func.min(dist) <= query.radius_km)
         if session.get_bind().dialect.name == "postgresql":
             # Redundant with the EXISTS filters above (same data): lets PostgreSQL AND the
             # keys' GIN bitmap with the box's, instead of computing the distance for every
             # service in the box and intersecting afterwards.
-            nearest = nearest.where(
+            closest = closest.where(
                 *(_KEYS.op("&&")(literal(keys, ARRAY(Text))) for keys in key_filters)
             )
-        distance = nearest.subquery()
+        distance = closest.subquery()
         stmt = stmt.join(distance, distance.c.sid == Service.id)
     stmt = stmt.where(*where)
     order: list[Any] = []
@@ -358,11 +369,12 @@ def search(
     hits = [Hit(details) for details in load_details(session, [by_id[i] for i in ids], orgs)]
     if query.latitude is not None and query.longitude is not None:
         for hit in hits:
-            _nearest(hit, query.latitude, query.longitude)
+            nearest(hit, query.latitude, query.longitude)
     return Page(hits=hits, total=total, page=query.page, per_page=query.per_page)
 
 
-def _nearest(hit: Hit, lat: float, lon: float) -> None:
+def nearest(hit: Hit, lat: float, lon: float) -> None:
+    """Set the hit's distance and nearest location from its located sites, if any."""
     best: tuple[float, uuid.UUID] | None = None
     for _sal, loc in hit.details.locations:
         if loc.latitude is None or loc.longitude is None:

@@ -89,3 +89,41 @@ def test_matching_gives_reasons_both_ways(demo_directory: Session) -> None:
     assert "survivors of torture" in short["population"]
     assert "none of the client's languages" in short["language"]
     assert [m.score for m in ranked] == sorted((m.score for m in ranked), reverse=True)
+
+
+def test_matching_counts_a_service_area_that_holds_the_client(db: Session) -> None:
+    """An outreach service with no site, whose service area holds the client's point, is a
+    match on distance; one whose area lies elsewhere falls short; a near site still counts."""
+    org = uuid.uuid4()
+    square = [[-9.3, 38.6], [-9.0, 38.6], [-9.0, 38.9], [-9.3, 38.9], [-9.3, 38.6]]
+    far_square = [[-8.7, 41.0], [-8.5, 41.0], [-8.5, 41.2], [-8.7, 41.2], [-8.7, 41.0]]
+    outreach = make_listing(
+        db,
+        org,
+        name="Mobile legal clinic",
+        categories=["legal"],
+        locations=[],
+        service_areas=[
+            {"name": "Greater Lisbon", "extent": {"type": "Polygon", "coordinates": [square]}}
+        ],
+    )
+    elsewhere = make_listing(
+        db,
+        org,
+        name="Porto outreach",
+        categories=["legal"],
+        locations=[],
+        service_areas=[
+            {"name": "Porto", "extent": {"type": "Polygon", "coordinates": [far_square]}}
+        ],
+    )
+    sited = make_listing(db, org, name="Legal advice desk", categories=["legal"])
+    need = MatchIn(needs=["legal"], latitude=38.72, longitude=-9.14, max_distance_km=10)
+    ranked = {m.hit.details.service.id: m for m in match(db, Viewer(member=True), need)}
+    assert outreach in ranked and sited in ranked
+    area_reason = {r.criterion: r for r in ranked[outreach].reasons}["distance"]
+    assert area_reason.met and area_reason.detail == "serves the client's area (Greater Lisbon)"
+    assert {r.criterion: r for r in ranked[sited].reasons}["distance"].detail == "0.0 km away"
+    assert elsewhere not in ranked  # neither near nor covering: not a candidate
+    away = match(db, Viewer(member=True), need.model_copy(update={"latitude": 40.0}))
+    assert outreach not in {m.hit.details.service.id for m in away}
