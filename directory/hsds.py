@@ -12,7 +12,13 @@ import uuid
 from typing import Any
 
 from directory.details import Details
-from directory.models import DirLocation, DirOrganization, Taxonomy, TaxonomyTerm
+from directory.models import (
+    DirLocation,
+    DirOrganization,
+    ServiceAtLocation,
+    Taxonomy,
+    TaxonomyTerm,
+)
 from directory.vocabulary import POPULATION_SYSTEM, POPULATIONS
 
 __all__ = [
@@ -20,9 +26,11 @@ __all__ = [
     "location_document",
     "organization_document",
     "population_term_id",
+    "service_at_location_document",
     "service_document",
     "taxonomy_document",
     "term_document",
+    "without_organization",
 ]
 
 HSDS_VERSION = "3.0"
@@ -146,6 +154,27 @@ def location_document(loc: DirLocation) -> dict[str, Any]:
     doc["accessibility"] = [{"location_id": str(loc.id), **a} for a in loc.accessibility]
     doc["phones"] = [{"location_id": str(loc.id), **p} for p in loc.phones]
     return doc
+
+
+def service_at_location_document(
+    sal: ServiceAtLocation, loc: DirLocation, service: dict[str, Any]
+) -> dict[str, Any]:
+    """One `/service_at_locations` row: the link, its location and its service's document."""
+    return _clean(
+        {
+            "id": str(sal.id),
+            "service_id": str(sal.service_id),
+            "location_id": str(loc.id),
+            "description": sal.description,
+            "service": service,
+            "location": location_document(loc),
+        }
+    )
+
+
+def without_organization(service: dict[str, Any]) -> dict[str, Any]:
+    """A service document nested in its organization's (no `organization` inside)."""
+    return {k: v for k, v in service.items() if k != "organization"}
 
 
 def service_document(

@@ -8,19 +8,39 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from directory import hsds
 from directory import service as directory_service
-from directory.access import Viewer
+from directory.access import Viewer, visible_services
 from directory.dependencies import Wiring
+from directory.details import Details, load_details
 from directory.errors import BadSearchParameter, ListingNotFound
-from directory.models import DirLocation, DirOrganization, Taxonomy, TaxonomyTerm, Visibility
-from directory.search import Page, Query, search
+from directory.models import (
+    DirLocation,
+    DirOrganization,
+    Service,
+    ServiceArea,
+    ServiceAtLocation,
+    ServiceTerm,
+    Taxonomy,
+    TaxonomyTerm,
+    Visibility,
+)
+from directory.search import (
+    Page,
+    Query,
+    distance_sql,
+    like_pattern,
+    near_box,
+    point_in_polygon,
+    search,
+)
 from kernel.caller import Caller
 
 __all__ = ["make_router"]
@@ -138,6 +158,34 @@ def make_router(wiring: Wiring) -> APIRouter:
             stmt = stmt.where(DirOrganization.visibility == Visibility.PUBLIC)
         return stmt
 
+    def _org_services(
+        session: Session,
+        caller: Caller | None,
+        orgs: Sequence[DirOrganization],
+        *,
+        full_service: bool,
+    ) -> dict[uuid.UUID, list[dict[str, Any]]]:
+        """The services of each organization that the caller may see, by name: the list shape,
+        or with `full_service` fully nested (with refhub's extension for network members)."""
+        viewer = wiring.viewer(caller, "HealthcareService")
+        by_org: dict[uuid.UUID, list[dict[str, Any]]] = {o.id: [] for o in orgs}
+        if not orgs:
+            return by_org
+        found = session.scalars(
+            visible_services(viewer)
+            .where(Service.organization_id.in_(list(by_org)))
+            .order_by(Service.name, Service.id)
+        ).all()
+        known = {o.id: o for o in orgs}
+        if full_service:
+            details = load_details(session, found, known)
+        else:
+            details = [Details(service=s, organization=known[s.organization_id]) for s in found]
+        for d in details:
+            doc = hsds.service_document(d, members=viewer.member, full=full_service)
+            by_org[d.service.organization_id].append(hsds.without_organization(doc))
+        return by_org
+
     @router.get("/organizations", summary="Organizations")
     def organizations(
         session: Session = session_dep,
@@ -147,7 +195,12 @@ def make_router(wiring: Wiring) -> APIRouter:
         per_page: int = 20,
         full: bool = False,
         full_service: bool = False,
+        format: str = "json",
     ) -> dict[str, Any]:
+        """`full`: each organization with its `services` (list shape); `full_service`: with
+        its services fully nested."""
+        if format != "json":
+            raise BadSearchParameter("format", "only json is offered")
         _paging(page, per_page)
         stmt = _orgs(wiring.viewer(caller, "Organization"))
         if search:
@@ -158,20 +211,28 @@ def make_router(wiring: Wiring) -> APIRouter:
             .offset((page - 1) * per_page)
             .limit(per_page)
         ).all()
-        return _wrap(total, page, per_page, [hsds.organization_document(o) for o in rows])
+        docs = [hsds.organization_document(o) for o in rows]
+        if full or full_service:
+            nested = _org_services(session, caller, rows, full_service=full_service)
+            for doc, org in zip(docs, rows, strict=True):
+                doc["services"] = nested[org.id]
+        return _wrap(total, page, per_page, docs)
 
-    @router.get("/organizations/{id}", summary="One organization")
+    @router.get("/organizations/{id}", summary="One organization, with its services")
     def organization(
         id: uuid.UUID,
         session: Session = session_dep,
         caller: Caller | None = optional_dep,
+        full_service: bool = False,
     ) -> dict[str, Any]:
         org = session.scalars(
             _orgs(wiring.viewer(caller, "Organization")).where(DirOrganization.id == id)
         ).first()
         if org is None:
             raise ListingNotFound("No such organization.")
-        return hsds.organization_document(org)
+        doc = hsds.organization_document(org)
+        doc["services"] = _org_services(session, caller, [org], full_service=full_service)[org.id]
+        return doc
 
     @router.get("/service_at_locations", summary="Services at locations (postcode, proximity)")
     def service_at_locations(
@@ -184,20 +245,31 @@ def make_router(wiring: Wiring) -> APIRouter:
         taxonomy_id: str | None = None,
         organization_id: str | None = None,
         modified_after: dt.datetime | None = None,
+        full: bool = False,
+        format: str = "json",
         postcode: str | None = None,
         proximity: str | None = None,
     ) -> dict[str, Any]:
+        """One row per service at location the caller may see (its service visible to them).
+
+        `postcode`: rows at a location with that postcode; a service with service areas
+        instead matches at all its locations when one of its areas is named by the postcode
+        or holds the postcode's centroid (the mean of the known locations with it), and not
+        otherwise. `proximity` (metres, with `postcode`): rows whose location is within that
+        distance of the centroid, nearest first (service areas still narrow as above)."""
+        if format != "json":
+            raise BadSearchParameter("format", "only json is offered")
+        _paging(page, per_page)
         viewer = wiring.viewer(caller, "HealthcareService")
-        query = Query(
-            text=search,
-            page=page,
-            per_page=per_page,
-            sort="name",
+        stmt = _sal_rows(
+            visible_services(viewer),
+            search=search,
             term_ids=_uuid(taxonomy_term_id, "taxonomy_term_id"),
             taxonomy_ids=_uuid(taxonomy_id, "taxonomy_id"),
             organization_ids=_uuid(organization_id, "organization_id"),
             modified_after=modified_after,
         )
+        order: list[Any] = []
         if proximity is not None:
             if postcode is None:
                 raise BadSearchParameter("proximity", "needs a postcode")
@@ -205,32 +277,39 @@ def make_router(wiring: Wiring) -> APIRouter:
                 metres = float(proximity)
             except ValueError:
                 raise BadSearchParameter("proximity", "metres, a number") from None
-            centre = session.execute(
-                select(func.avg(DirLocation.latitude), func.avg(DirLocation.longitude)).where(
-                    DirLocation.postal_code == postcode
-                )
-            ).one()
-            if centre[0] is None:
+            if not 0 < metres <= 2_000_000:
+                raise BadSearchParameter("proximity", "must be above 0 and at most 2000000")
+            centre = _postcode_centre(session, postcode)
+            if centre is None:
                 raise BadSearchParameter("postcode", "no known location has this postcode")
-            query.latitude, query.longitude = float(centre[0]), float(centre[1])
-            query.radius_km, query.sort = metres / 1000, "distance"
+            km = metres / 1000
+            distance = distance_sql(*centre)
+            stmt = stmt.where(*near_box(*centre, km), distance <= km)
+            stmt = stmt.where(or_(~_has_area(), Service.id.in_(_covering(session, postcode))))
+            order.append(distance)
         elif postcode is not None:
-            query.postcode = postcode
-        result = _search(session, viewer, query)
-        contents = []
-        for hit in result.hits:
-            listing = hsds.service_document(hit.details, full=False)
-            for sal, loc in hit.details.locations:
-                contents.append(
-                    {
-                        "id": str(sal.id),
-                        "service_id": str(sal.service_id),
-                        "location_id": str(loc.id),
-                        "service": listing,
-                        "location": hsds.location_document(loc),
-                    }
+            stmt = stmt.where(
+                or_(
+                    (DirLocation.postal_code == postcode) & ~_has_area(),
+                    Service.id.in_(_covering(session, postcode)),
                 )
-        return _page_of(result, contents)
+            )
+        order += [Service.name, Service.id, DirLocation.name, DirLocation.id, ServiceAtLocation.id]
+        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = session.execute(
+            stmt.with_only_columns(ServiceAtLocation, DirLocation)
+            .order_by(*order)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        ).all()
+        documents = _service_documents(
+            session, [sal.service_id for sal, _loc in rows], members=viewer.member, full=full
+        )
+        contents = [
+            hsds.service_at_location_document(sal, loc, documents[sal.service_id])
+            for sal, loc in rows
+        ]
+        return _wrap(total, page, per_page, contents)
 
     @router.get("/service_at_locations/{id}", summary="The service of one service_at_location")
     def service_at_location(
@@ -311,3 +390,104 @@ def make_router(wiring: Wiring) -> APIRouter:
 
 def _search(session: Session, viewer: Viewer, query: Query) -> Page:
     return search(session, viewer, query)
+
+
+def _sal_rows(
+    services: Select[Service],
+    *,
+    search: str | None,
+    term_ids: list[uuid.UUID],
+    taxonomy_ids: list[uuid.UUID],
+    organization_ids: list[uuid.UUID],
+    modified_after: dt.datetime | None,
+) -> Select[Any]:
+    """`SELECT service_at_location.id` of the visible `services` that match the filters."""
+    where: list[ColumnElement[bool]] = []
+    if search:
+        where.append(func.lower(Service.search_text).like(like_pattern(search), escape="\\"))
+    if term_ids:
+        where.append(
+            exists().where(ServiceTerm.service_id == Service.id, ServiceTerm.term_id.in_(term_ids))
+        )
+    if taxonomy_ids:
+        where.append(
+            exists().where(
+                ServiceTerm.service_id == Service.id,
+                TaxonomyTerm.id == ServiceTerm.term_id,
+                TaxonomyTerm.taxonomy_id.in_(taxonomy_ids),
+            )
+        )
+    if organization_ids:
+        where.append(Service.organization_id.in_(organization_ids))
+    if modified_after is not None:
+        where.append(Service.updated_at >= modified_after)
+    return (
+        services.with_only_columns(ServiceAtLocation.id, maintain_column_froms=False)
+        .select_from(Service)
+        .join(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
+        .join(DirLocation, DirLocation.id == ServiceAtLocation.location_id)
+        .where(*where)
+    )
+
+
+def _has_area() -> ColumnElement[bool]:
+    return exists().where(ServiceArea.service_id == Service.id)
+
+
+def _postcode_centre(session: Session, postcode: str) -> tuple[float, float] | None:
+    """The centroid of a postcode: the mean position of the known locations that have it."""
+    lat, lon = session.execute(
+        select(func.avg(DirLocation.latitude), func.avg(DirLocation.longitude)).where(
+            DirLocation.postal_code == postcode
+        )
+    ).one()
+    return None if lat is None or lon is None else (float(lat), float(lon))
+
+
+def _covering(session: Session, postcode: str) -> list[uuid.UUID]:
+    """Services with a service area named by `postcode` or holding the postcode's centroid."""
+    named = func.lower(ServiceArea.name) == postcode.lower()
+    centre = _postcode_centre(session, postcode)
+    if centre is None:
+        return list(session.scalars(select(ServiceArea.service_id).where(named).distinct()))
+    lat, lon = centre
+    boxed = (
+        (ServiceArea.min_lat <= lat)
+        & (ServiceArea.max_lat >= lat)
+        & (ServiceArea.min_lon <= lon)
+        & (ServiceArea.max_lon >= lon)
+    )
+    rows = session.execute(
+        select(ServiceArea.service_id, ServiceArea.name, ServiceArea.extent).where(
+            or_(named, boxed)
+        )
+    ).all()
+    return sorted(
+        {
+            sid
+            for sid, name, extent in rows
+            if (name or "").lower() == postcode.lower() or point_in_polygon(lat, lon, extent)
+        }
+    )
+
+
+def _service_documents(
+    session: Session, ids: list[uuid.UUID], *, members: bool, full: bool
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The HSDS documents of the services `ids` (list shape, or fully nested with `full`)."""
+    unique = list(dict.fromkeys(ids))
+    if not unique:
+        return {}
+    services, orgs = {}, {}
+    for service, org in session.execute(
+        select(Service, DirOrganization)
+        .join(DirOrganization, DirOrganization.id == Service.organization_id)
+        .where(Service.id.in_(unique))
+    ):
+        services[service.id], orgs[org.id] = service, org
+    ordered = [services[i] for i in unique]
+    if full:
+        details = load_details(session, ordered, orgs)
+    else:
+        details = [Details(service=s, organization=orgs[s.organization_id]) for s in ordered]
+    return {d.service.id: hsds.service_document(d, members=members, full=full) for d in details}

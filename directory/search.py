@@ -56,7 +56,10 @@ __all__ = [
     "Hit",
     "Page",
     "Query",
+    "distance_sql",
     "haversine_km",
+    "like_pattern",
+    "near_box",
     "nearest",
     "point_in_polygon",
     "search",
@@ -177,7 +180,8 @@ def search_keys(term_ids: Iterable[uuid.UUID], languages: Iterable[str]) -> str:
     return " ".join(keys)
 
 
-def _distance_sql(lat: float, lon: float) -> ColumnElement[float]:
+def distance_sql(lat: float, lon: float) -> ColumnElement[float]:
+    """Haversine km from the point to a service-at-location row's copied coordinates."""
     rlat = func.radians(_LAT)
     a = func.power(func.sin((rlat - math.radians(lat)) / 2), 2) + math.cos(
         math.radians(lat)
@@ -185,7 +189,8 @@ def _distance_sql(lat: float, lon: float) -> ColumnElement[float]:
     return 2 * EARTH_RADIUS_KM * func.asin(func.sqrt(a))
 
 
-def _box(lat: float, lon: float, km: float) -> list[ColumnElement[bool]]:
+def near_box(lat: float, lon: float, km: float) -> list[ColumnElement[bool]]:
+    """A latitude/longitude box around the point holding every row within `km` of it."""
     dlat = km / 111.0 + 0.01
     clauses: list[ColumnElement[bool]] = [_LAT.between(lat - dlat, lat + dlat)]
     cos_lat = math.cos(math.radians(min(89.0, abs(lat) + dlat)))
@@ -235,7 +240,8 @@ def _open_now(session: Session, now: dt.datetime) -> ColumnElement[bool]:
     return or_(*clauses) if clauses else literal(False)
 
 
-def _like(text: str) -> str:
+def like_pattern(text: str) -> str:
+    """A case-insensitive substring LIKE pattern (escape character backslash)."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -271,7 +277,7 @@ def search(
         where.append(_has(ServiceLanguage, ServiceLanguage.code, codes))
         key_filters.append([_language_key(c) for c in codes])
     if query.text:
-        where.append(func.lower(Service.search_text).like(_like(query.text), escape="\\"))
+        where.append(func.lower(Service.search_text).like(like_pattern(query.text), escape="\\"))
     if query.name:
         prefix = query.name.lower().replace("%", "\\%").replace("_", "\\_")
         where.append(func.lower(Service.name).like(prefix + "%", escape="\\"))
@@ -314,10 +320,10 @@ def search(
         where.append(Service.id.in_(inside))
     distance = None
     if query.latitude is not None and query.longitude is not None:
-        dist = _distance_sql(query.latitude, query.longitude)
+        dist = distance_sql(query.latitude, query.longitude)
         closest = (
             select(ServiceAtLocation.service_id.label("sid"), func.min(dist).label("km"))
-            .where(*_box(query.latitude, query.longitude, query.radius_km or 20000.0))
+            .where(*near_box(query.latitude, query.longitude, query.radius_km or 20000.0))
             .group_by(ServiceAtLocation.service_id)
         )
         if query.radius_km is not None:
@@ -336,7 +342,7 @@ def search(
     if query.sort == "distance" and distance is not None:
         order.append(distance.c.km)
     elif query.sort == "relevance" and query.text:
-        like = _like(query.text)
+        like = like_pattern(query.text)
         order.append(case((func.lower(Service.name).like(like, escape="\\"), 0), else_=1))
     elif query.sort == "relevance" and distance is not None:
         order.append(distance.c.km)
