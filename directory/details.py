@@ -24,7 +24,7 @@ from directory.models import (
     TaxonomyTerm,
 )
 
-__all__ = ["Details", "Term", "load_details"]
+__all__ = ["Details", "Term", "load_details", "load_services"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,23 @@ class Details:
 
     def codes(self, system: str) -> list[str]:
         return sorted(t.term.code for t in self.terms if t.taxonomy.uri == system)
+
+
+def load_services(
+    session: Session, ids: Sequence[uuid.UUID]
+) -> tuple[list[Service], dict[uuid.UUID, DirOrganization]]:
+    """The services `ids` (in that order, each once; unknown ids skipped) and their
+    organisations, in one query."""
+    services: dict[uuid.UUID, Service] = {}
+    orgs: dict[uuid.UUID, DirOrganization] = {}
+    if ids:
+        for service, org in session.execute(
+            select(Service, DirOrganization)
+            .join(DirOrganization, DirOrganization.id == Service.organization_id)
+            .where(Service.id.in_(set(ids)))
+        ):
+            services[service.id], orgs[org.id] = service, org
+    return [services[i] for i in dict.fromkeys(ids) if i in services], orgs
 
 
 def load_details(

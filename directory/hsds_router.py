@@ -19,7 +19,7 @@ from directory import hsds
 from directory import service as directory_service
 from directory.access import Viewer, visible_services
 from directory.dependencies import Wiring
-from directory.details import Details, load_details
+from directory.details import Details, load_details, load_services
 from directory.errors import BadSearchParameter, ListingNotFound
 from directory.models import (
     DirLocation,
@@ -475,17 +475,7 @@ def _service_documents(
     session: Session, ids: list[uuid.UUID], *, members: bool, full: bool
 ) -> dict[uuid.UUID, dict[str, Any]]:
     """The HSDS documents of the services `ids` (list shape, or fully nested with `full`)."""
-    unique = list(dict.fromkeys(ids))
-    if not unique:
-        return {}
-    services, orgs = {}, {}
-    for service, org in session.execute(
-        select(Service, DirOrganization)
-        .join(DirOrganization, DirOrganization.id == Service.organization_id)
-        .where(Service.id.in_(unique))
-    ):
-        services[service.id], orgs[org.id] = service, org
-    ordered = [services[i] for i in unique]
+    ordered, orgs = load_services(session, ids)
     if full:
         details = load_details(session, ordered, orgs)
     else:

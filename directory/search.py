@@ -33,12 +33,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from directory.access import Viewer, visible_services
-from directory.details import Details, load_details
+from directory.details import Details, load_details, load_services
 from directory.errors import BadSearchParameter
 from directory.models import (
     Capacity,
     DirLocation,
-    DirOrganization,
     Schedule,
     Service,
     ServiceArea,
@@ -365,14 +364,7 @@ def search(
         counted = select(func.count()).select_from(narrow.order_by(None).subquery())
         total = session.scalar(counted) or 0
     ids = [row.id for row in found]
-    by_id, orgs = {}, {}
-    for service, org in session.execute(
-        select(Service, DirOrganization)
-        .join(DirOrganization, DirOrganization.id == Service.organization_id)
-        .where(Service.id.in_(ids))
-    ):
-        by_id[service.id], orgs[org.id] = service, org
-    hits = [Hit(details) for details in load_details(session, [by_id[i] for i in ids], orgs)]
+    hits = [Hit(details) for details in load_details(session, *load_services(session, ids))]
     if query.latitude is not None and query.longitude is not None:
         for hit in hits:
             nearest(hit, query.latitude, query.longitude)
