@@ -247,6 +247,16 @@ def _listing_with_endpoint(db: Session) -> Service:
     return service
 
 
+def _reimported(db: Session, doc: dict[str, Any]) -> Service:
+    """Import `doc` over its stored listing (one update, no error) and read the row back."""
+    report = _import(db, [doc])
+    assert (report.updated, report.errors) == (1, [])
+    db.expire_all()
+    again = db.get(Service, uuid.UUID(doc["id"]))
+    assert again is not None
+    return again
+
+
 def test_plain_hsds_reimport_keeps_the_endpoint(db: Session) -> None:
     """A document without refhub's extension says nothing about electronic referrals: the
     listing keeps its endpoint. One with the extension decides: no electronic referrals, no
@@ -257,24 +267,14 @@ def test_plain_hsds_reimport_keeps_the_endpoint(db: Session) -> None:
     doc = hsds.service_document(details)  # the public view: no refhub extension
     assert "refhub" not in doc
     doc["name"] = "Clinic intake (renamed)"
-    report = _import(db, [doc])
-    assert (report.updated, report.errors) == (1, [])
-    db.expire_all()
-    again = db.get(Service, service.id)
-    assert again is not None
+    again = _reimported(db, doc)
     assert (again.name, again.version) == ("Clinic intake (renamed)", version + 1)
     assert (again.accepts_electronic_referrals, again.endpoint_id) == (True, endpoint)
 
     extended = hsds.service_document(details, members=True)
     extended["refhub"]["accepts_electronic_referrals"] = False
-    assert _import(db, [extended]).updated == 1
-    db.expire_all()
-    again = db.get(Service, service.id)
-    assert again is not None
+    again = _reimported(db, extended)
     assert (again.accepts_electronic_referrals, again.endpoint_id) == (False, None)
     extended["refhub"]["accepts_electronic_referrals"] = True
-    assert _import(db, [extended]).updated == 1
-    db.expire_all()
-    again = db.get(Service, service.id)
-    assert again is not None
+    again = _reimported(db, extended)
     assert (again.accepts_electronic_referrals, again.endpoint_id) == (True, endpoint)
