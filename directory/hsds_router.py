@@ -35,10 +35,10 @@ from directory.models import (
 from directory.search import (
     Page,
     Query,
+    areas_holding,
     distance_sql,
     like_pattern,
     near_box,
-    point_in_polygon,
     search,
 )
 from kernel.caller import Caller
@@ -285,13 +285,16 @@ def make_router(wiring: Wiring) -> APIRouter:
             km = metres / 1000
             distance = distance_sql(*centre)
             stmt = stmt.where(*near_box(*centre, km), distance <= km)
-            stmt = stmt.where(or_(~_has_area(), Service.id.in_(_covering(session, postcode))))
+            covering = _covering(session, postcode, centre)
+            stmt = stmt.where(or_(~_has_area(), Service.id.in_(covering)))
             order.append(distance)
         elif postcode is not None:
             stmt = stmt.where(
                 or_(
                     (DirLocation.postal_code == postcode) & ~_has_area(),
-                    Service.id.in_(_covering(session, postcode)),
+                    Service.id.in_(
+                        _covering(session, postcode, _postcode_centre(session, postcode))
+                    ),
                 )
             )
         order += [Service.name, Service.id, DirLocation.name, DirLocation.id, ServiceAtLocation.id]
@@ -444,31 +447,13 @@ def _postcode_centre(session: Session, postcode: str) -> tuple[float, float] | N
     return None if lat is None or lon is None else (float(lat), float(lon))
 
 
-def _covering(session: Session, postcode: str) -> list[uuid.UUID]:
-    """Services with a service area named by `postcode` or holding the postcode's centroid."""
-    named = func.lower(ServiceArea.name) == postcode.lower()
-    centre = _postcode_centre(session, postcode)
-    if centre is None:
-        return list(session.scalars(select(ServiceArea.service_id).where(named).distinct()))
-    lat, lon = centre
-    boxed = (
-        (ServiceArea.min_lat <= lat)
-        & (ServiceArea.max_lat >= lat)
-        & (ServiceArea.min_lon <= lon)
-        & (ServiceArea.max_lon >= lon)
-    )
-    rows = session.execute(
-        select(ServiceArea.service_id, ServiceArea.name, ServiceArea.extent).where(
-            or_(named, boxed)
-        )
-    ).all()
-    return sorted(
-        {
-            sid
-            for sid, name, extent in rows
-            if (name or "").lower() == postcode.lower() or point_in_polygon(lat, lon, extent)
-        }
-    )
+def _covering(
+    session: Session, postcode: str, centre: tuple[float, float] | None
+) -> set[uuid.UUID]:
+    """Services with a service area named by `postcode` or holding its centroid `centre`."""
+    named = select(ServiceArea.service_id).where(func.lower(ServiceArea.name) == postcode.lower())
+    found = set(session.scalars(named))
+    return found | areas_holding(session, *centre) if centre is not None else found
 
 
 def _service_documents(

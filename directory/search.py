@@ -55,6 +55,7 @@ __all__ = [
     "Hit",
     "Page",
     "Query",
+    "areas_holding",
     "distance_sql",
     "haversine_km",
     "like_pattern",
@@ -199,6 +200,20 @@ def near_box(lat: float, lon: float, km: float) -> list[ColumnElement[bool]]:
     return clauses
 
 
+def areas_holding(session: Session, lat: float, lon: float) -> set[uuid.UUID]:
+    """The services one of whose service areas holds the point: the areas' bounding boxes
+    in SQL, then point-in-polygon on the few whose box holds it."""
+    boxes = session.execute(
+        select(ServiceArea.service_id, ServiceArea.extent).where(
+            ServiceArea.min_lat <= lat,
+            ServiceArea.max_lat >= lat,
+            ServiceArea.min_lon <= lon,
+            ServiceArea.max_lon >= lon,
+        )
+    ).all()
+    return {sid for sid, extent in boxes if point_in_polygon(lat, lon, extent)}
+
+
 def point_in_polygon(lat: float, lon: float, extent: dict[str, Any] | None) -> bool:
     """Whether a GeoJSON Polygon or MultiPolygon holds the point (ray casting)."""
     if not extent:
@@ -306,17 +321,7 @@ def search(
     if query.open_now:
         where.append(_open_now(session, now or dt.datetime.now(dt.UTC)))
     if query.within_area is not None:
-        lat, lon = query.within_area
-        boxes = session.execute(
-            select(ServiceArea.service_id, ServiceArea.extent).where(
-                ServiceArea.min_lat <= lat,
-                ServiceArea.max_lat >= lat,
-                ServiceArea.min_lon <= lon,
-                ServiceArea.max_lon >= lon,
-            )
-        ).all()
-        inside = [sid for sid, extent in boxes if point_in_polygon(lat, lon, extent)]
-        where.append(Service.id.in_(inside))
+        where.append(Service.id.in_(areas_holding(session, *query.within_area)))
     distance = None
     if query.latitude is not None and query.longitude is not None:
         dist = distance_sql(query.latitude, query.longitude)
