@@ -37,6 +37,7 @@ from gateway.errors import install_error_handlers
 from gateway.fhir import router as fhir_router
 from gateway.health import router as health_router
 from gateway.health import service as health_service
+from gateway.observability.logging import configure_logging
 from gateway.observability.metrics import HubMetrics
 from gateway.observability.middleware import RequestContextMiddleware
 from gateway.runtime import Runtime
@@ -51,7 +52,7 @@ from gateway.workflow import settings_router as workflow_settings_router
 from kernel import __version__
 from kernel.settings import get_settings
 
-__all__ = ["create_app", "make_relay_thread"]
+__all__ = ["create_app", "create_served_app", "make_relay_thread"]
 
 
 def make_relay_thread(runtime: Runtime) -> RelayThread:
@@ -158,3 +159,15 @@ def create_app(runtime: Runtime | None = None, *, run_relay: bool = True) -> Fas
     app.include_router(web_router.router)
     app.include_router(web_workflow.router)
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The app as `refhub serve` runs it, in each uvicorn worker process.
+
+    uvicorn starts every worker as a fresh interpreter (with `--workers` > 1), so the
+    parent's logging set-up does not reach it: each worker configures logging itself before
+    anything can log, in the configured format, with the redaction processor.
+    """
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(Runtime(settings))

@@ -14,7 +14,9 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from adapters import AdapterError
 from kernel.errors import RefhubError
@@ -186,6 +188,39 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    """A write that lost a race to a concurrent one (a duplicate key): the transaction was
+    rolled back, so nothing is half-stored. Only the constraint's name is logged: the
+    statement's parameters may be client data."""
+    assert isinstance(exc, IntegrityError)
+    diag = getattr(exc.orig, "diag", None)
+    log.warning(
+        "request.conflict",
+        constraint=getattr(diag, "constraint_name", None) or "unknown",
+        error=type(exc.orig).__name__,
+    )
+    return problem_response(
+        request,
+        status=409,
+        code="conflict",
+        title="Conflict",
+        detail="This change conflicts with one stored at the same moment (a duplicate); "
+        "nothing was changed. Read the current state, then retry if still needed.",
+    )
+
+
+async def _client_gone(request: Request, exc: Exception) -> JSONResponse:
+    """The client hung up mid-request: nobody reads an answer, so none is rendered in full."""
+    log.info("request.client_disconnected")
+    return problem_response(
+        request,
+        status=400,
+        code="client-disconnected",
+        title="The client disconnected",
+        detail="The connection closed before the request arrived in full.",
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("request.crashed", error=type(exc).__name__, exc_info=exc)
     return problem_response(
@@ -221,4 +256,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AdapterError, _adapter_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
+    ORMExecuteState,
     Session,
     SessionTransaction,
     mapped_column,
@@ -31,6 +33,7 @@ __all__ = [
     "end_transaction",
     "engine_for",
     "forget_inherited_connections",
+    "lock_key",
     "new_id",
     "ping",
     "read_only",
@@ -151,6 +154,33 @@ def forget_inherited_connections() -> None:
     (two processes on one socket corrupt the protocol); the child opens its own."""
     for engine in _ENGINES.values():
         engine.dispose(close=False)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _locked_reads_refresh(state: ORMExecuteState) -> None:
+    """A `FOR UPDATE` read always returns the row as it is once locked.
+
+    Without this, an object read earlier in the same transaction sits in the identity map
+    and the locked read hands back that stale copy: two concurrent changes of one referral
+    both passed its If-Match check with the old version and both were applied (issue 14).
+    """
+    if state.is_select and getattr(state.statement, "_for_update_arg", None) is not None:
+        state.update_execution_options(populate_existing=True)
+
+
+def lock_key(session: Session, *parts: str) -> None:
+    """Hold a lock on the key `parts` until this transaction ends (one holder at a time).
+
+    For claims that no row exists yet to lock, such as an idempotency key: the second of two
+    concurrent transactions waits here, then sees what the first committed. PostgreSQL: a
+    transaction-level advisory lock on a 64-bit digest of the key. SQLite: nothing to do, as
+    BEGIN IMMEDIATE already serialises every writing transaction.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256("\0".join(parts).encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 @functools.cache

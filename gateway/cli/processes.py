@@ -30,7 +30,7 @@ def serve(
         )
     typer.echo(f"refhub serving on http://{host}:{port} (API docs at /docs)")
     uvicorn.run(
-        "gateway.app:create_app",
+        "gateway.app:create_served_app",
         factory=True,
         host=host,
         port=port,

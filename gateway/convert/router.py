@@ -9,27 +9,20 @@ from __future__ import annotations
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, PlainTextResponse
-from starlette.concurrency import run_in_threadpool
 
 import adapters
 from gateway.auth.dependencies import CurrentCaller
 from gateway.convert import schemas
 from gateway.errors import error_responses
-from kernel.errors import RefhubError
+from gateway.http.body import Body, body_reader
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/convert", tags=["conversion"])
 log = structlog.get_logger(__name__)
 MAX_INPUT_BYTES = 5 * 1024 * 1024
-
-
-class InputTooLarge(RefhubError):
-    status = 413
-    code = "input-too-large"
-    title = "Input too large"
 
 
 @router.post(
@@ -47,9 +40,9 @@ class InputTooLarge(RefhubError):
         }
     },
 )
-async def convert(
-    request: Request,
+def convert(
     caller: CurrentCaller,
+    body: Annotated[Body, Depends(body_reader(MAX_INPUT_BYTES, "conversion"))],
     source: Annotated[str, Query(alias="from", description="summary, csv or fhir")],
     target: Annotated[str, Query(alias="to", description="fhir, summary, csv or html")],
     language: Annotated[str, Query(pattern=r"^[a-z]{2}$")] = "en",
@@ -59,14 +52,7 @@ async def convert(
     One failing case (a CSV family, one summary in a list) is reported in `cases` with its
     reasons and does not stop the others; a problem with the whole input is a 4xx problem.
     """
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_INPUT_BYTES:
-            raise InputTooLarge(f"Send at most {MAX_INPUT_BYTES // (1024 * 1024)} MB at a time.")
-    result = await run_in_threadpool(
-        adapters.convert, bytes(body), source, target, language=language
-    )
+    result = adapters.convert(body.data, source, target, language=language)
     log.info(
         "convert.done",
         source=source,

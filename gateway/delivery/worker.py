@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import setup_logging, worker_process_init
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
 from gateway.delivery.relay import Relay, batches, enqueue_periodic
+from gateway.observability.logging import configure_logging
 from gateway.runtime import Runtime
 from gateway.task_modules import load_task_modules
 from kernel import outbox
@@ -88,6 +89,13 @@ def make_celery(settings: Settings) -> Celery:
 
     for spec in outbox.registered_tasks().values():
         _register(celery, runtime, spec.name)
+
+    def _configure_logging(**_kwargs: Any) -> None:
+        # With a receiver on this signal Celery leaves logging alone: the worker, its
+        # prefork children and beat log exactly as the rest of the hub does.
+        configure_logging(settings.log_level, settings.log_format)
+
+    setup_logging.connect(_configure_logging, weak=False)
 
     @celery.task(name=RELAY_TASK, ignore_result=True)  # type: ignore[untyped-decorator]
     def relay_task() -> int:

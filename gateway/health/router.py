@@ -13,7 +13,6 @@ from typing import Any
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.concurrency import run_in_threadpool
 
 from gateway.dependencies import RuntimeDep
 from gateway.health import service as health_service
@@ -48,7 +47,7 @@ def readyz(request: Request, runtime: RuntimeDep) -> JSONResponse:
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics(
+def metrics(
     request: Request, runtime: RuntimeDep, authorization: str | None = Header(default=None)
 ) -> Response:
     token = runtime.settings.metrics_token
@@ -56,5 +55,5 @@ async def metrics(
         expected = f"Bearer {token.get_secret_value()}".encode()
         if not hmac.compare_digest((authorization or "").encode(), expected):
             raise MetricsUnauthorized("A valid bearer token is required for /metrics.")
-    payload = await run_in_threadpool(generate_latest, request.app.state.metrics.registry)
+    payload = generate_latest(request.app.state.metrics.registry)
     return Response(payload, media_type=CONTENT_TYPE_LATEST)

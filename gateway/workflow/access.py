@@ -89,7 +89,7 @@ def get_visible(
     """
     query = select(Referral).where(Referral.id == referral_id, visible_clause(caller))
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update()  # fresh values: see kernel.db._locked_reads_refresh
     referral = session.scalars(query).first()
     if referral is None:
         audit.record(

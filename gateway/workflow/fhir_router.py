@@ -34,9 +34,9 @@ from gateway.workflow.change import Change, change
 from gateway.workflow.errors import NotAllowedChange, ReferralRefused, SubmissionInvalid
 from gateway.workflow.models import Referral
 from gateway.workflow.router import (
+    SubmissionBody,
     etag,
     parse_if_match,
-    read_body,
     read_submission,
     signed_or_plain,
 )
@@ -198,14 +198,14 @@ def read_task(task_id: uuid.UUID, caller: CurrentCaller, session: DbSession) -> 
     summary="Update a referral Task (status, reason, business status, outputs)",
     responses=error_responses(400, 401, 403, 404, 409, 412, 422),
 )
-async def update_task(
+def update_task(
     task_id: uuid.UUID,
-    request: Request,
     caller: CurrentCaller,
     session: DbSession,
+    body_in: SubmissionBody,
     if_match: str | None = Header(None),
 ) -> JSONResponse:
-    body = _json(await read_body(request))
+    body = _json(body_in.data)
     try:
         Task.model_validate(body)
     except ValidationError as exc:
@@ -288,17 +288,18 @@ def read_service_request(
     summary="Submit a referral as a FHIR transaction Bundle",
     responses=error_responses(400, 401, 403, 409, 413, 422),
 )
-async def transaction(
+def transaction(
     request: Request,
     caller: CurrentCaller,
     session: DbSession,
+    submitted: SubmissionBody,
     idempotency_key: str | None = Header(None, max_length=200),
 ) -> JSONResponse:
     """A transaction Bundle holding one referral packet (Patient, ServiceRequest, Task...).
 
     Answers a transaction-response Bundle whose Task entry has the hub's Task location.
     """
-    data = await signed_or_plain(request, session, caller)
+    data = signed_or_plain(session, caller, submitted)
     body = _json(data)
     if body.get("resourceType") != "Bundle" or body.get("type") != "transaction":
         raise SubmissionInvalid("POST /fhir takes a Bundle of type transaction.")
@@ -403,12 +404,12 @@ def search_communications(
     summary="Send a message in a referral's thread",
     responses=error_responses(400, 401, 403, 404, 422),
 )
-async def create_communication(
-    request: Request, caller: CurrentCaller, session: DbSession
+def create_communication(
+    request: Request, caller: CurrentCaller, session: DbSession, submitted: SubmissionBody
 ) -> JSONResponse:
     """A Communication `partOf` the referral's Task, with one `contentString` payload (and
     optionally `contentAttachment` URLs of documents stored in the hub)."""
-    body = _json(await read_body(request))
+    body = _json(submitted.data)
     if body.get("resourceType") != "Communication":
         raise SubmissionInvalid("POST /fhir/Communication takes a Communication.")
     try:

@@ -12,13 +12,15 @@ import hashlib
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 import adapters
 from gateway.auth.dependencies import CurrentCaller
 from gateway.dependencies import DbSession
 from gateway.errors import error_responses
+from gateway.http.body import Body, body_reader
 from gateway.workflow import (
     access,
     content,
@@ -46,19 +48,20 @@ from gateway.workflow.schemas import (
 )
 from gateway.workflow.submit import Submitted, submit
 from kernel.caller import Caller
-from kernel.errors import RefhubError
 
-__all__ = ["MAX_SUBMISSION_BYTES", "etag", "parse_if_match", "read_submission", "router"]
+__all__ = [
+    "MAX_SUBMISSION_BYTES",
+    "SubmissionBody",
+    "etag",
+    "parse_if_match",
+    "read_submission",
+    "router",
+    "signed_or_plain",
+]
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 MAX_SUBMISSION_BYTES = 5 * 1024 * 1024
 _FORMATS = ("summary", "csv", "fhir")
-
-
-class SubmissionTooLarge(RefhubError):
-    status = 413
-    code = "submission-too-large"
-    title = "Submission too large"
 
 
 def etag(referral: Referral) -> str:
@@ -81,21 +84,15 @@ def parse_if_match(value: str | None) -> int | None:
     return int(text)
 
 
-async def read_body(request: Request) -> bytes:
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_SUBMISSION_BYTES:
-            raise SubmissionTooLarge("Send at most 5 MB per referral.")
-    return bytes(body)
+SubmissionBody = Annotated[Body, Depends(body_reader(MAX_SUBMISSION_BYTES, "referral"))]
+"""A submission's bytes, read on the event loop; everything after runs in the thread pool."""
 
 
-async def signed_or_plain(request: Request, session: DbSession, caller: Caller) -> bytes:
+def signed_or_plain(session: Session, caller: Caller, body: Body) -> bytes:
     """The submitted bytes; a compact JWS (`application/jose`) is verified first."""
-    data = await read_body(request)
-    if request.headers.get("content-type", "").split(";")[0].strip() == inbound.JOSE:
-        return inbound.verify_signed(session, caller, data).payload
-    return data
+    if body.media_type == inbound.JOSE:
+        return inbound.verify_signed(session, caller, body.data).payload
+    return body.data
 
 
 def read_submission(data: bytes, source: str) -> Any:
@@ -145,11 +142,11 @@ def respond(session: DbSession, caller: Caller, done: Submitted, response: Respo
         }
     },
 )
-async def submit_referral(
-    request: Request,
+def submit_referral(
     response: Response,
     caller: CurrentCaller,
     session: DbSession,
+    body: SubmissionBody,
     source: Annotated[str, Query(alias="format", description="summary, csv or fhir")] = "summary",
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> ReferralOut:
@@ -161,7 +158,7 @@ async def submit_referral(
     """
     if source not in _FORMATS:
         raise SubmissionInvalid(f"format must be one of {', '.join(_FORMATS)}")
-    data = await signed_or_plain(request, session, caller)
+    data = signed_or_plain(session, caller, body)
     packet = read_submission(data, source)
     done = submit(
         session,

@@ -44,6 +44,7 @@ from gateway.workflow.states import business_status_concept
 from kernel import audit
 from kernel.audit import Outcome
 from kernel.caller import Caller, CallerKind, Role
+from kernel.db import lock_key
 
 __all__ = [
     "HANDOVER_CODE",
@@ -230,6 +231,8 @@ def submit(
     """
     _require_acting(caller)
     if idempotency_key:
+        # A retry racing its original waits here for the original to commit, then replays it.
+        lock_key(session, "referral.idempotency", str(caller.organisation_id), idempotency_key)
         earlier = session.scalars(
             select(Referral).where(
                 Referral.requester_org_id == caller.organisation_id,
@@ -315,6 +318,7 @@ def submit(
         idempotency_key=idempotency_key or None,
         request_digest=digest,
     )
+    lock_key(session, "referral.task", str(referral.id))
     if session.get(Referral, referral.id) is not None:
         raise _invalid("A referral with this Task id exists already.", "Task.id")
     session.add(referral)
