@@ -54,8 +54,17 @@ class Hub:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     agencies: dict[str, Agency] = field(default_factory=dict)
 
+    @property
+    def out_path(self) -> Path:
+        return self.log_path.with_suffix(".out")
+
     def log(self) -> str:
+        """What the hub's processes logged (their standard error)."""
         return self.log_path.read_text(errors="replace")
+
+    def printed(self) -> str:
+        """What `refhub serve` and its workers wrote to standard output."""
+        return self.out_path.read_text(errors="replace")
 
     def sign_in(self, slug: str) -> Agency:
         agency = self.agencies[slug]
@@ -143,12 +152,13 @@ def start_hub(
     )
     assert demo.returncode == 0, demo.stderr
     hub = Hub(base, database_url, data_dir / "hub.log")
-    log, out = hub.log_path.open("ab"), (data_dir / "hub.out").open("ab")
+    log, out = hub.log_path.open("ab"), hub.out_path.open("ab")
     command = [REFHUB, "serve", "--port", str(port), "--workers", str(workers)]
     hub.processes.append(subprocess.Popen(command, env=env, stdout=out, stderr=log))
-    if broker_url:  # its log lines (stderr) go to the same file; its banner (stdout) apart
+    if broker_url:  # its log lines (stderr) go to the same file; Celery's banner apart
+        banner = (data_dir / "worker.out").open("ab")
         worker = [REFHUB, "worker", "--concurrency", "1"]
-        hub.processes.append(subprocess.Popen(worker, env=env, stdout=out, stderr=log))
+        hub.processes.append(subprocess.Popen(worker, env=env, stdout=banner, stderr=log))
     wait_for(hub.ready, timeout=60, what=f"refhub serve on {base}")
     for slug in ("northside", "harbour"):
         spec = json.loads((data_dir / "demo-clients" / f"{slug}.json").read_text())

@@ -244,6 +244,8 @@ def test_every_worker_logs_json_lines_without_secrets(hub: Hub) -> None:
     bogus = "not-a-real-token-but-secret-looking-0123456789"
     httpx.get(f"{hub.base_url}/auth/me", headers={"Authorization": f"Bearer {bogus}"}, timeout=10)
     log = hub.log()
+    # Standard output holds the one line `refhub serve` prints for people, nothing logged.
+    assert hub.printed().splitlines() == [f"refhub serving on {hub.base_url} (API docs at /docs)"]
     lines = [line for line in log.splitlines() if line.strip()]
     assert len(lines) > 20
     records = []
