@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from adapters.errors import InputTooLarge
 from adapters.registry import get_reader, get_writer
 from adapters.results import CaseResult, ConversionResult
 
-__all__ = ["convert"]
+__all__ = ["MAX_CASES", "convert"]
+
+MAX_CASES = 500
+"""Cases one conversion may hold (``InputTooLarge``, 413, beyond it)."""
 
 
 def convert(
@@ -31,10 +35,16 @@ def convert(
         UnsupportedDirection: the source cannot be read or the target cannot be written.
         EncodingRefused: the input is not UTF-8 (or UTF-16 with a BOM).
         MalformedInput: the input as a whole cannot be parsed (no CSV header, broken JSON).
+        InputTooLarge: more than ``MAX_CASES`` cases, or a CSV over its row limit.
     """
     read = get_reader(source)
     write = get_writer(target)
     got = read(data)
+    if len(got.cases) > MAX_CASES:
+        raise InputTooLarge(
+            f"one conversion takes at most {MAX_CASES} cases; this input holds {len(got.cases)}",
+            expected=f"split the input, at most {MAX_CASES} cases each",
+        )
     good = [c for c in got.cases if c.packet is not None and not c.errors]
     written = write([c.packet for c in good if c.packet is not None], language=language)
     failed_keys: dict[str, CaseResult] = {}

@@ -7,10 +7,15 @@ guessing fallback (Windows-1252, Latin-1): a wrong guess silently garbles client
 from __future__ import annotations
 
 import codecs
+import json
+from typing import Any
 
-from adapters.errors import EncodingRefused
+from adapters.errors import EncodingRefused, MalformedInput
 
-__all__ = ["decode_text"]
+__all__ = ["MAX_JSON_DEPTH", "decode_text", "load_json"]
+
+MAX_JSON_DEPTH = 64
+"""How deeply objects and arrays may nest in a JSON input (FHIR packets reach about 10)."""
 
 
 def decode_text(data: bytes | str, *, what: str = "input") -> str:
@@ -49,3 +54,48 @@ def decode_text(data: bytes | str, *, what: str = "input") -> str:
             location=f"line {line}, byte {exc.start}",
             expected="UTF-8 text",
         ) from None
+
+
+def load_json(text: str, *, expected: str) -> Any:
+    """Parse JSON text, refusing what is not JSON or nests deeper than `MAX_JSON_DEPTH`.
+
+    Raises:
+        MalformedInput: not JSON (with line and column), or nested too deeply (a hostile
+            input of thousands of levels would otherwise exhaust the interpreter's stack).
+    """
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MalformedInput(
+            f"not valid JSON: {exc.msg}",
+            location=f"line {exc.lineno}, column {exc.colno}",
+            expected=expected,
+        ) from None
+    except RecursionError:
+        value = None
+        depth = MAX_JSON_DEPTH + 1
+    else:
+        depth = _depth(value)
+    if depth > MAX_JSON_DEPTH:
+        raise MalformedInput(
+            f"the JSON nests more than {MAX_JSON_DEPTH} levels deep", expected=expected
+        )
+    return value
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth, without recursion (so a deep input cannot exhaust the stack)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            items: Any = item.values()
+        elif isinstance(item, list):
+            items = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if level > MAX_JSON_DEPTH:
+            return level
+        stack.extend((child, level + 1) for child in items)
+    return deepest

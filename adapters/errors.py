@@ -13,6 +13,7 @@ __all__ = [
     "EncodingRefused",
     "FieldInvalid",
     "InputError",
+    "InputTooLarge",
     "MalformedInput",
     "PacketInvalid",
     "UnknownFormat",
@@ -110,6 +111,13 @@ class CaseInvalid(InputError):
         self.errors = errors
         reasons = "; ".join(str(e) for e in errors)
         super().__init__(f"case {case!r} failed: {reasons}", location=f"case {case}")
+
+
+class InputTooLarge(InputError):
+    """The input holds more rows or cases than one request may carry (documented limits)."""
+
+    code = "input-too-large"
+    status = 413
 
 
 class PacketInvalid(AdapterError):

@@ -17,6 +17,7 @@ from adapters import DataCategory
 from consent import decision, vault
 from consent.errors import (
     ClientErased,
+    ClientIdentifierTaken,
     ConsentInvalid,
     ConsentNotFound,
     ConsentNotPermitted,
@@ -28,7 +29,7 @@ from consent.scope import visible_client_ids
 from kernel import audit
 from kernel.audit import Outcome
 from kernel.caller import Caller, CallerKind, Role
-from kernel.db import new_id, utcnow
+from kernel.db import lock_key, new_id, utcnow
 from kernel.settings import get_settings
 
 __all__ = [
@@ -94,6 +95,7 @@ def register_client(
 ) -> Client:
     """Register a data subject for the caller's organisation; identity encrypted at rest."""
     require_acting(session, caller, "client.register", None)
+    _check_identifiers_free(session, caller, identifiers)
     kek = keyring().current
     client_id = new_id()
     wrapped, sealed = vault.encrypt_identity(kek, client_id, identity.model_dump(mode="json"))
@@ -125,6 +127,39 @@ def register_client(
         detail={"identifiers": len(identifiers)},
     )
     return client
+
+
+def _check_identifiers_free(
+    session: Session, caller: Caller, identifiers: Sequence[IdentifierIn]
+) -> None:
+    """Refuse identifiers another client of the organisation has (or repeated in the
+    request). The message names the identifier's system only: its value is client data."""
+    pairs = [(item.system, item.value) for item in identifiers]
+    for system, value in sorted(set(pairs)):
+        lock_key(session, "client.identifier", str(caller.organisation_id), system, value)
+    repeated = sorted({system for system, value in pairs if pairs.count((system, value)) > 1})
+    taken = sorted(
+        {
+            system
+            for system, value in pairs
+            if session.scalars(
+                select(ClientIdentifier.client_id).where(
+                    ClientIdentifier.organisation_id == caller.organisation_id,
+                    ClientIdentifier.system == system,
+                    ClientIdentifier.value == value,
+                )
+            ).first()
+            is not None
+        }
+    )
+    if repeated or taken:
+        systems = ", ".join(repeated or taken)
+        raise ClientIdentifierTaken(
+            f"Another client of your organisation already has this identifier ({systems}); "
+            "find that client instead of registering them again."
+            if taken
+            else f"The same identifier is listed twice ({systems})."
+        )
 
 
 def get_client(session: Session, caller: Caller, *, client_id: uuid.UUID) -> Client:

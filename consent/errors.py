@@ -7,6 +7,7 @@ from kernel.errors import RefhubError
 __all__ = [
     "AlreadyErased",
     "ClientErased",
+    "ClientIdentifierTaken",
     "ConsentError",
     "ConsentInvalid",
     "ConsentNotFound",
@@ -105,3 +106,10 @@ class AlreadyErased(ConsentError):
     code = "already-erased"
     title = "Client data already erased"
     keeps_writes = True
+
+
+class ClientIdentifierTaken(ConsentError):
+    """Another client of the organisation already carries this identifier."""
+
+    status = 409
+    code = "client-identifier-taken"

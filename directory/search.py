@@ -68,6 +68,7 @@ __all__ = [
 
 EARTH_RADIUS_KM = 6371.0088
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+MAX_PAGE = 100_000
 MAX_PER_PAGE = 100
 
 
@@ -103,8 +104,8 @@ class Query:
 
     def check(self) -> None:
         """Raise `BadSearchParameter` naming the first parameter with an unusable value."""
-        if self.page < 1:
-            raise BadSearchParameter("page", "must be 1 or more")
+        if not 1 <= self.page <= MAX_PAGE:  # past it the offset overflows database integers
+            raise BadSearchParameter("page", f"must be between 1 and {MAX_PAGE}")
         if not 1 <= self.per_page <= MAX_PER_PAGE:
             raise BadSearchParameter("per_page", f"must be between 1 and {MAX_PER_PAGE}")
         unknown = sorted(set(self.populations) - set(POPULATIONS))

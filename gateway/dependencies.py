@@ -9,9 +9,9 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from gateway.runtime import Runtime
-from kernel.db import transaction
+from kernel.db import end_transaction, transaction
 
-__all__ = ["DbSession", "RuntimeDep", "get_runtime", "get_session"]
+__all__ = ["DbSession", "RuntimeDep", "get_runtime", "get_session", "release"]
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -29,6 +29,16 @@ def get_session(request: Request) -> Iterator[Session]:
     """
     with transaction(get_runtime(request).sessions) as session:
         yield session
+
+
+def release(session: Session) -> None:
+    """End the request's transaction so far (committing what authentication recorded).
+
+    For routes that go on to slow pure work (parsing an upload, converting it): on SQLite,
+    BEGIN IMMEDIATE holds the one write lock for the whole transaction, so every other
+    request would wait for the parse. The session's next query begins a new transaction.
+    """
+    end_transaction(session, None)
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

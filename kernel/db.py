@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid, create_engine, event, text
-from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine, make_url
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -95,7 +95,7 @@ class IdMixin:
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_seconds: float) -> None:
     """Real transactions on SQLite: WAL, foreign keys, and BEGIN IMMEDIATE.
 
     pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; SQLAlchemy's
@@ -109,7 +109,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -127,8 +127,11 @@ def engine_for(url: str, pool_size: int = 10) -> Engine:
     key = (url, pool_size)
     if key not in _ENGINES:
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-            _configure_sqlite(engine)
+            # How long a writer waits for the one write lock (`?timeout=` in the URL, default
+            # 30 s); past it the request answers 503 with Retry-After (gateway.errors).
+            busy = float(make_url(url).query.get("timeout", "30"))  # type: ignore[arg-type]
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy})
+            _configure_sqlite(engine, busy)
         else:
             engine = create_engine(
                 url,

@@ -15,12 +15,22 @@ from typing import Any
 from adapters.csv import cells
 from adapters.csv.layout import REQUIRED, SCOPES
 from adapters.encoding import decode_text
-from adapters.errors import AdapterError, CaseInvalid, FieldInvalid, MalformedInput
+from adapters.errors import (
+    AdapterError,
+    CaseInvalid,
+    FieldInvalid,
+    InputTooLarge,
+    MalformedInput,
+)
 from adapters.packet.build import build_packet
 from adapters.results import AdapterWarning, CaseResult, ReadResult
 from adapters.summary.format import parse_summary
 
-__all__ = ["read_csv"]
+__all__ = ["MAX_CSV_ROWS", "read_csv"]
+
+MAX_CSV_ROWS = 5000
+"""Rows one CSV may hold below its header (a family is a few rows; 5,000 is hundreds of
+cases); beyond it the whole file is refused (413) before any case is converted."""
 
 Json = dict[str, Any]
 
@@ -64,7 +74,18 @@ def _sniff(text: str) -> str:
 
 def _rows(text: str) -> tuple[list[_Case], list[AdapterWarning]]:
     delimiter = _sniff(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        return _read_rows(reader)
+    except csv.Error as exc:  # a cell over 128 KB, an unterminated quote, a stray quote
+        raise MalformedInput(
+            f"the CSV cannot be read at row {reader.line_num}: {exc}",
+            location=f"row {reader.line_num}",
+            expected="cells of at most 128 KB, each quote closed (download the template)",
+        ) from None
+
+
+def _read_rows(reader: Any) -> tuple[list[_Case], list[AdapterWarning]]:
     header = [_header_key(h) for h in next(reader)]
     seen: set[str] = set()
     for h in header:
@@ -83,6 +104,12 @@ def _rows(text: str) -> tuple[list[_Case], list[AdapterWarning]]:
     cases: dict[str, _Case] = {}
     for values in reader:
         line = reader.line_num
+        if line > MAX_CSV_ROWS + 1:
+            raise InputTooLarge(
+                f"a CSV may hold at most {MAX_CSV_ROWS} rows below its header",
+                location=f"row {line}",
+                expected=f"split the file, at most {MAX_CSV_ROWS} rows each",
+            )
         if not any(v.strip() for v in values):
             continue
         row = {

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from fhir.resources.R4B.bundle import Bundle
 
-from adapters.encoding import decode_text
+from adapters.encoding import decode_text, load_json
 from adapters.errors import MalformedInput
 from adapters.fhir.normalise import normalise_bundle
 from adapters.format import Format
@@ -26,14 +25,7 @@ def read_fhir(data: bytes | str) -> ReadResult:
         MalformedInput: not JSON, or not a Bundle.
     """
     text = decode_text(data, what="FHIR JSON")
-    try:
-        parsed = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MalformedInput(
-            f"not valid JSON: {exc.msg}",
-            location=f"line {exc.lineno}, column {exc.colno}",
-            expected="a FHIR R4 Bundle in JSON",
-        ) from None
+    parsed = load_json(text, expected="a FHIR R4 Bundle in JSON")
     if not isinstance(parsed, dict) or parsed.get("resourceType") != "Bundle":
         found = parsed.get("resourceType") if isinstance(parsed, dict) else type(parsed).__name__
         raise MalformedInput(

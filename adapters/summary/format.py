@@ -10,7 +10,7 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import BaseModel, ValidationError
 
-from adapters.encoding import decode_text
+from adapters.encoding import decode_text, load_json
 from adapters.errors import AdapterError, CaseInvalid, FieldInvalid, MalformedInput
 from adapters.format import Format
 from adapters.packet.build import build_packet
@@ -125,14 +125,7 @@ def read(data: bytes | str) -> ReadResult:
         MalformedInput: not JSON, or not an object / list of objects.
     """
     text = decode_text(data, what="summary JSON")
-    try:
-        parsed = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MalformedInput(
-            f"not valid JSON: {exc.msg}",
-            location=f"line {exc.lineno}, column {exc.colno}",
-            expected="a JSON object (one case summary) or a list of them",
-        ) from None
+    parsed = load_json(text, expected="a JSON object (one case summary) or a list of them")
     items = parsed if isinstance(parsed, list) else [parsed]
     many = isinstance(parsed, list)
     cases: list[CaseResult] = []

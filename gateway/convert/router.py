@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 import adapters
 from gateway.auth.dependencies import CurrentCaller
 from gateway.convert import schemas
+from gateway.dependencies import DbSession, release
 from gateway.errors import error_responses
 from gateway.http.body import Body, body_reader
 
@@ -42,6 +43,7 @@ MAX_INPUT_BYTES = 5 * 1024 * 1024
 )
 def convert(
     caller: CurrentCaller,
+    session: DbSession,
     body: Annotated[Body, Depends(body_reader(MAX_INPUT_BYTES, "conversion"))],
     source: Annotated[str, Query(alias="from", description="summary, csv or fhir")],
     target: Annotated[str, Query(alias="to", description="fhir, summary, csv or html")],
@@ -51,7 +53,9 @@ def convert(
 
     One failing case (a CSV family, one summary in a list) is reported in `cases` with its
     reasons and does not stop the others; a problem with the whole input is a 4xx problem.
+    Limits: 5 MB per request, 5,000 CSV rows, 500 cases (413 `input-too-large` beyond).
     """
+    release(session)  # nothing below touches the database: hold no lock while converting
     result = adapters.convert(body.data, source, target, language=language)
     log.info(
         "convert.done",

@@ -43,7 +43,7 @@ def list_dead_letters(
     session: DbSession,
     task: str | None = None,
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=10_000_000),
 ) -> DeadLetterPage:
     """Work that failed for good, newest first, with its last error."""
     items = dead_letters.list_dead_letters(session, caller, task=task, limit=limit, offset=offset)

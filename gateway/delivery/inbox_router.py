@@ -72,8 +72,12 @@ def get_inbox(
 ) -> InboxPage:
     """Messages to your organisation not yet acknowledged, oldest first: each sealed to
     your directory key (`format: jwe`), or signed only (`jws`) if you registered none.
-    De-duplicate on `message_id`, then acknowledge."""
+    De-duplicate on `message_id`, then acknowledge.
+
+    The messages carry referral packets, so a system client needs what reading a packet
+    needs: `Task` and `ServiceRequest` read scopes."""
     require_access(caller, "Task", "r")
+    require_access(caller, "ServiceRequest", "r")
     items = inbox.fetch_inbox(
         session, caller, signing_key_path=runtime.settings.message_key_path, limit=limit
     )
@@ -86,8 +90,8 @@ def get_inbox(
     responses=error_responses(401, 403, 404, 409),
 )
 def acknowledge(message_id: uuid.UUID, caller: CurrentCaller, session: DbSession) -> Any:
-    """Acknowledge a message: it leaves the inbox (idempotent)."""
-    require_access(caller, "Task", "r")
+    """Acknowledge a message: it leaves the inbox (idempotent). Needs `Task` write scope."""
+    require_access(caller, "Task", "u")
     return ReceiptOut.model_validate(inbox.acknowledge(session, caller, message_id=message_id))
 
 

@@ -70,7 +70,7 @@ def _header(token: str) -> dict[str, object]:
         segment = token.split(".")[0]
         padded = segment + "=" * (-len(segment) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded))
-    except (ValueError, IndexError, UnicodeDecodeError):
+    except (ValueError, IndexError, UnicodeDecodeError, RecursionError):
         return {}
     return value if isinstance(value, dict) else {}
 

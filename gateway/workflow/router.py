@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 import adapters
 from gateway.auth.dependencies import CurrentCaller
-from gateway.dependencies import DbSession
+from gateway.dependencies import DbSession, release
 from gateway.errors import error_responses
 from gateway.http.body import Body, body_reader
 from gateway.workflow import (
@@ -159,6 +159,7 @@ def submit_referral(
     if source not in _FORMATS:
         raise SubmissionInvalid(f"format must be one of {', '.join(_FORMATS)}")
     data = signed_or_plain(session, caller, body)
+    release(session)  # parsing holds no database lock
     packet = read_submission(data, source)
     done = submit(
         session,

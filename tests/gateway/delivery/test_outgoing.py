@@ -86,12 +86,14 @@ def jwks(http: TestClient) -> dict[str, Any]:
     return body
 
 
-def bearer(runtime: Runtime, http: TestClient, org_id: uuid.UUID) -> dict[str, str]:
+def bearer(
+    runtime: Runtime, http: TestClient, org_id: uuid.UUID, scope: str = "system/*.cruds"
+) -> dict[str, str]:
     with runtime.sessions.begin() as session:
         org = session.get(Organisation, org_id)
         assert org is not None
-        client = make_client(session, org, scopes=("system/*.cruds",))
-    form = token_form(client.assertion("http://127.0.0.1:8000/auth/token"), scope="system/*.cruds")
+        client = make_client(session, org, scopes=tuple(scope.split()))
+    form = token_form(client.assertion("http://127.0.0.1:8000/auth/token"), scope=scope)
     token = http.post("/auth/token", data=form)
     assert token.status_code == 200, token.text
     return {"Authorization": f"Bearer {token.json()['access_token']}"}
@@ -224,6 +226,14 @@ def test_pull_inbox_then_acknowledge(
     run_sends(delivery)
     assert factories.message(delivery, pulled).channel_list == ["inbox"]
     assert factories.message(delivery, pulled).state == "pending"
+
+    # The inbox carries packets: Task read scope alone neither reads nor acknowledges them.
+    task_only = bearer(delivery, http, org.org_id, scope="system/Task.rs")
+    assert http.get("/delivery/inbox", headers=task_only).status_code == 403
+    assert http.post(f"/delivery/inbox/{pushed}/ack", headers=task_only).status_code == 403
+    reader = bearer(delivery, http, org.org_id, scope="system/Task.rs system/ServiceRequest.rs")
+    assert len(http.get("/delivery/inbox", headers=reader).json()["items"]) == 1
+    assert http.post(f"/delivery/inbox/{pushed}/ack", headers=reader).status_code == 403
 
     ours = bearer(delivery, http, org.org_id)
     (item,) = http.get("/delivery/inbox", headers=ours).json()["items"]  # pushed and pullable
