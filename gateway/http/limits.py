@@ -84,18 +84,26 @@ class BodyLimitMiddleware:
         if declared is not None and declared > kind.limit:
             await self._refuse(scope, receive, send, kind)
             return
-        seen = 0
+        seen, finished = 0, False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, finished
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
+                finished = not message.get("more_body", False)
                 if seen > kind.limit:
                     raise _too_large(kind)
             return message
 
-        await self.app(scope, counted, send)
+        async def closing(message: Message) -> None:
+            # An answer given before the body was read in full (a 401, a 413 mid-stream):
+            # close the connection after it, so the server stops reading the rest.
+            if message["type"] == "http.response.start" and not finished:
+                message["headers"] = [*message.get("headers", []), (b"connection", b"close")]
+            await send(message)
+
+        await self.app(scope, counted, closing)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, kind: RouteClass) -> None:
         """Answer 413 at once, in the surface's error format, without reading the body."""

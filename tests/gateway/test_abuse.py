@@ -11,20 +11,26 @@ import gzip
 import json
 import logging
 import re
+import sqlite3
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from adapters.convert import MAX_CASES
 from adapters.csv.read import MAX_CSV_ROWS
+from gateway.app import create_app
 from gateway.http.limits import API_LIMIT, SIGN_IN_LIMIT, SUBMISSION_LIMIT, route_class
+from gateway.migrations import upgrade
+from gateway.runtime import Runtime
 from gateway.workflow.models import Referral
 from kernel.caller import Role
+from kernel.settings import Settings
 from tests.gateway.auth.factories import make_client, token_form
 from tests.gateway.staff import Account, MakeAccount, MakeOrg, StaffClient
 from tests.gateway.test_convert import CSV, EXAMPLES
@@ -280,3 +286,25 @@ def test_an_assertion_with_exp_nan_is_refused(app: FastAPI, db: Session, everyon
         assertion = registered.assertion("http://127.0.0.1:8000/auth/token", exp=exp)
         answer = http.post("/auth/token", data=token_form(assertion, "system/*.cruds"))
         assert answer.status_code in (400, 401), (exp, answer.status_code, answer.text)
+
+
+def test_a_request_waiting_on_the_embedded_lock_gets_503(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """SQLite has one write lock; a request that cannot get it in time is told to retry."""
+    path = tmp_path / "busy.db"
+    url = f"sqlite:///{path}?timeout=1"
+    engine = create_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    app = create_app(Runtime(settings.model_copy(update={"database_url": url})), run_relay=False)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        answer = TestClient(app, raise_server_exceptions=False).get("/directory/services")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["Retry-After"] == "5"
+    assert answer.json()["code"] == "database-busy"

@@ -17,6 +17,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -239,6 +240,57 @@ def test_clients_that_hang_up_mid_request_leave_the_workers_healthy(
     assert answer.status_code == 201, answer.text
 
 
+def _serving_pids(hub: Hub) -> set[int]:
+    records = [json.loads(line) for line in hub.log().splitlines() if line.strip()]
+    return {
+        r["pid"] for r in records if str(r.get("event", "")).startswith("Started server process")
+    }
+
+
+def _rss_kb(pids: set[int]) -> int:
+    total = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
+
+
+def _stream_100_mb(hub: Hub, path: str, declared: bool) -> tuple[int | str, int]:
+    """POST 100 MB (declared in Content-Length, or chunked); what came back, bytes sent."""
+    sent = 0
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal sent
+        block = b"x" * 65536
+        for _ in range(1600):
+            sent += len(block)
+            yield block
+
+    headers = {"Content-Type": "application/json"}
+    if declared:
+        headers["Content-Length"] = str(1600 * 65536)
+    try:
+        answer = httpx.post(f"{hub.base_url}{path}", content=chunks(), headers=headers, timeout=30)
+        return answer.status_code, sent
+    except httpx.TransportError as exc:  # the hub closed the connection at the limit
+        return type(exc).__name__, sent
+
+
+def test_oversized_bodies_are_cut_off_and_memory_stays_bounded(hub: Hub) -> None:
+    pids = _serving_pids(hub)
+    before = _rss_kb(pids)
+    attempts = [(path, declared) for path in ("/auth/login", "/referrals") for declared in (1, 0)]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda a: _stream_100_mb(hub, a[0], bool(a[1])), attempts * 2))
+    for answer, sent in results:
+        assert answer in (401, 413, "WriteError", "RemoteProtocolError", "ReadError"), answer
+        assert sent < 40 * 1024 * 1024  # stopped far short of the 100 MB
+    growth_mb = (_rss_kb(pids) - before) / 1024
+    assert growth_mb < 64, growth_mb
+    assert hub.ready()
+
+
 def test_every_worker_logs_json_lines_without_secrets(hub: Hub) -> None:
     """Runs last in this module: the log holds everything the tests above did."""
     bogus = "not-a-real-token-but-secret-looking-0123456789"
@@ -261,9 +313,6 @@ def test_every_worker_logs_json_lines_without_secrets(hub: Hub) -> None:
 def test_each_serving_worker_configured_its_own_logging(hub: Hub) -> None:
     """uvicorn logs "Started server process" from each worker after it built the app: as
     JSON with that worker's pid only if the worker configured logging itself."""
-    records = [json.loads(line) for line in hub.log().splitlines() if line.strip()]
-    started = {
-        r["pid"] for r in records if str(r.get("event", "")).startswith("Started server process")
-    }
+    started = _serving_pids(hub)
     serving = 2 if hub.database_url.startswith("postgresql") else 1
     assert len(started) == serving, started
