@@ -6,6 +6,8 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
+AXE := tests/web/node_modules/axe-core/axe.min.js
+
 .PHONY: run test test-sqlite test-postgresql lint format bench clean
 
 $(INSTALLED): pyproject.toml
@@ -13,6 +15,12 @@ $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# axe-core (npm) for the browser tests' accessibility checks
+$(AXE): tests/web/package.json tests/web/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the browser tests (apt-get install npm)"; exit 1; }
+	npm ci --prefix tests/web --no-audit --no-fund --silent
 	@touch $@
 
 ## run: the whole hub on this machine (SQLite, in-process delivery, demo data) at http://127.0.0.1:8000
@@ -25,10 +33,10 @@ run: $(INSTALLED)
 ## test: lint, type-check, then the whole suite on SQLite and on PostgreSQL (real Redis, real worker)
 test: $(INSTALLED) lint test-sqlite test-postgresql
 
-test-sqlite: $(INSTALLED)
+test-sqlite: $(INSTALLED) $(AXE)
 	$(BIN)/pytest --backend sqlite
 
-test-postgresql: $(INSTALLED)
+test-postgresql: $(INSTALLED) $(AXE)
 	$(BIN)/pytest --backend postgresql
 
 lint: $(INSTALLED)

@@ -9,17 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gettext
-import io
 from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from adapters import DataCategory
+from kernel.i18n import compiled_catalog
 
 __all__ = [
     "CATEGORY_LABELS",
@@ -85,18 +82,9 @@ def direction(language: str) -> str:
     return LANGUAGES[language_or_default(language)][1]
 
 
-@functools.cache
 def translations(language: str) -> gettext.NullTranslations:
     """The compiled catalog for `language` (English: the source strings)."""
-    po = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
-    if language == "en" or not po.exists():
-        return gettext.NullTranslations()
-    with po.open("rb") as handle:
-        catalog = read_po(handle, locale=language)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(buffer)
+    return compiled_catalog(LOCALE_DIR, language)
 
 
 @functools.cache

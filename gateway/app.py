@@ -37,13 +37,21 @@ from gateway.errors import install_error_handlers
 from gateway.fhir import router as fhir_router
 from gateway.health import router as health_router
 from gateway.health import service as health_service
+from gateway.http.headers import AllowedHostsMiddleware, SecurityHeadersMiddleware
+from gateway.http.limits import BodyLimitMiddleware
 from gateway.observability.logging import configure_logging
 from gateway.observability.metrics import HubMetrics
 from gateway.observability.middleware import RequestContextMiddleware
 from gateway.runtime import Runtime
 from gateway.task_modules import load_task_modules
 from gateway.web import router as web_router
+from gateway.web import shell as web_shell
 from gateway.web import workflow as web_workflow
+from gateway.web.clients import router as web_clients
+from gateway.web.compose import router as web_compose
+from gateway.web.directory import router as web_directory
+from gateway.web.home import router as web_home
+from gateway.web.referrals import router as web_referrals
 from gateway.workflow import cases_router as workflow_cases_router
 from gateway.workflow import fhir_router as workflow_fhir_router
 from gateway.workflow import reports_router as workflow_reports_router
@@ -107,6 +115,11 @@ def create_app(runtime: Runtime | None = None, *, run_relay: bool = True) -> Fas
     metrics = HubMetrics(lambda: health_service.outbox_counts(runtime))
     app.state.metrics = metrics
     install_error_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware, document_max_bytes=lambda: get_settings().document_max_bytes
+    )
+    app.add_middleware(AllowedHostsMiddleware, settings=runtime.settings)
+    app.add_middleware(SecurityHeadersMiddleware, settings=runtime.settings)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     app.include_router(health_router.router)
     app.include_router(fhir_router.router)
@@ -118,7 +131,9 @@ def create_app(runtime: Runtime | None = None, *, run_relay: bool = True) -> Fas
     app.include_router(convert_router.router)
     app.include_router(documents_router.router)
     for router in directory_api.routers(
-        directory_api.Wiring(get_session, current_caller, scope_allows)
+        directory_api.Wiring(
+            get_session, current_caller, scope_allows, runtime.settings.public_base_url
+        )
     ):
         app.include_router(router)
     app.include_router(
@@ -156,6 +171,9 @@ def create_app(runtime: Runtime | None = None, *, run_relay: bool = True) -> Fas
     app.include_router(workflow_fhir_router.router)
     app.include_router(workflow_settings_router.router)
     app.include_router(workflow_reports_router.router)
+    web_shell.install(app)
+    for area in (web_home, web_directory, web_clients, web_compose, web_referrals):
+        app.include_router(area.router)
     app.include_router(web_router.router)
     app.include_router(web_workflow.router)
     return app

@@ -1,0 +1,1 @@
+"""Find a service: search and match the directory, a service's page."""

@@ -1,0 +1,1 @@
+"""Home: what needs this staff member's attention today."""

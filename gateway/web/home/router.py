@@ -1,0 +1,9 @@
+"""Staff pages of the home area (see the package docstring)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/ui", include_in_schema=False)

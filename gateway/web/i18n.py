@@ -1,0 +1,163 @@
+"""Languages of the staff pages: gettext catalogs (Babel), one Jinja2 environment each.
+
+Catalogs are `gateway/web/locale/<lang>/LC_MESSAGES/messages.po` (English is the source);
+`pybabel extract -F gateway/web/babel.cfg` collects the strings of the templates and of
+these modules. A page's language is the staff member's choice (the `refhub_lang` cookie,
+set by the language menu), else the browser's `Accept-Language`, else English. Arabic
+pages are laid out right-to-left.
+
+Templates live beside the router of their area (`gateway/web/<area>/templates/`) and are
+named `<area>/<file>.html`; shared ones (layout, macros, errors) in `gateway/web/templates`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from fastapi import Request
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+
+from gateway.workflow.states import BUSINESS_STATUS, REASONS
+from kernel.i18n import compiled_catalog
+
+__all__ = [
+    "AREAS",
+    "BUSINESS_LABELS",
+    "LANGUAGES",
+    "LANGUAGE_COOKIE",
+    "N_",
+    "REASON_LABELS",
+    "STATUS_LABELS",
+    "environment",
+    "gettext_for",
+    "language_of",
+]
+
+_HERE = Path(__file__).parent
+LOCALE_DIR = _HERE / "locale"
+LANGUAGE_COOKIE = "refhub_lang"
+#: The areas of the staff web application, each a folder with `router.py` and `templates/`.
+AREAS = ("directory", "clients", "compose", "referrals", "home")
+
+#: code -> (name in that language, text direction)
+LANGUAGES: dict[str, tuple[str, str]] = {
+    "en": ("English", "ltr"),
+    "fr": ("Français", "ltr"),
+    "ar": ("العربية", "rtl"),
+}
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"
+    return message
+
+
+STATUS_LABELS: dict[str, str] = {
+    "draft": N_("Draft"),
+    "requested": N_("New"),
+    "accepted": N_("Accepted"),
+    "rejected": N_("Declined"),
+    "in-progress": N_("In progress"),
+    "on-hold": N_("On hold"),
+    "completed": N_("Completed"),
+    "failed": N_("Could not be completed"),
+    "cancelled": N_("Cancelled"),
+    "entered-in-error": N_("Entered in error"),
+}
+BUSINESS_LABELS: dict[str, str] = {
+    "2.0": N_("Received"),
+    "3.0": N_("Accepted"),
+    "4.0": N_("Declined"),
+    "5.1.1": N_("Scheduled"),
+    "5.1.2": N_("No-show"),
+    "5.1.3": N_("Appointment cancelled"),
+    "5.1.4": N_("Event completed (interim note)"),
+    "5.2": N_("Cancellation requested"),
+    "6.0": N_("Cancelled"),
+    "7.0": N_("Completed"),
+}
+REASON_LABELS: dict[str, str] = {
+    "no-capacity": N_("No capacity at present"),
+    "not-eligible": N_("Client not eligible for the service"),
+    "service-not-offered": N_("Service not offered for this need"),
+    "client-unreachable": N_("Client could not be reached"),
+    "client-declined": N_("Client declined the service"),
+    "client-no-show": N_("Client did not attend"),
+    "client-moved": N_("Client moved out of the service area"),
+    "duplicate": N_("Duplicate referral"),
+    "referred-elsewhere": N_("Referred to another provider"),
+    "waiting-for-information": N_("Waiting for information"),
+    "waiting-for-client": N_("Waiting for the client"),
+    "consent-revoked": N_("The client's consent was revoked"),
+    "safety-concern": N_("Safety concern"),
+    "sent-in-error": N_("Sent in error"),
+    "other": N_("Other (see text)"),
+}
+assert set(BUSINESS_LABELS) == set(BUSINESS_STATUS)  # every code has its translatable label
+assert set(REASON_LABELS) == set(REASONS)
+
+
+def language_of(request: Request) -> str:
+    """The page language: the staff member's choice, else the browser's, else English."""
+    chosen = request.cookies.get(LANGUAGE_COOKIE, "")
+    if chosen in LANGUAGES:
+        return chosen
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return "en"
+
+
+def gettext_for(language: str) -> Any:
+    """The `gettext` function of `language` (for messages built in Python)."""
+    return compiled_catalog(LOCALE_DIR, language).gettext
+
+
+def _loader() -> ChoiceLoader:
+    areas = {area: FileSystemLoader(_HERE / area / "templates") for area in AREAS}
+    return ChoiceLoader([FileSystemLoader(_HERE / "templates"), PrefixLoader(areas)])
+
+
+@functools.cache
+def environment(language: str) -> Environment:
+    """The Jinja2 environment rendering staff pages in `language` (autoescaped)."""
+    language = language if language in LANGUAGES else "en"
+    env = Environment(
+        loader=_loader(),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(  # type: ignore[attr-defined]
+        compiled_catalog(LOCALE_DIR, language), newstyle=True
+    )
+
+    def when(value: dt.datetime | None) -> str:
+        if value is None:
+            return ""
+        return format_datetime(value, format="medium", locale=language, tzinfo=dt.UTC)
+
+    def day(value: dt.date | dt.datetime | None) -> str:
+        return "" if value is None else format_date(value, format="long", locale=language)
+
+    def number(value: float | int | None, digits: int = 1) -> str:
+        if value is None:
+            return ""
+        return format_decimal(round(value, digits), locale=language)
+
+    env.filters.update(when=when, day=day, number=number)
+    env.globals.update(
+        lang=language,
+        dir=LANGUAGES[language][1],
+        languages=LANGUAGES,
+        status_labels=STATUS_LABELS,
+        business_labels=BUSINESS_LABELS,
+        reason_labels=REASON_LABELS,
+    )
+    return env
