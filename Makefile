@@ -3,19 +3,32 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+RUN_INSTALLED := $(VENV)/.installed-run
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links the hub prints and sends (consent-page links, token audience) use this address.
+PUBLIC_URL ?= http://$(HOST):$(PORT)
 
 AXE := tests/web/node_modules/axe-core/axe.min.js
 
 .PHONY: run test test-sqlite test-postgresql lint format bench clean
 
-$(INSTALLED): pyproject.toml
+define make_venv
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "refhub needs Python 3.11 or newer: set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+endef
+
+# `make run` installs what running needs; `make test` adds the development tools.
+$(RUN_INSTALLED): pyproject.toml
+	$(make_venv)
+	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
+
+$(INSTALLED): pyproject.toml
+	$(make_venv)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(RUN_INSTALLED)
 
 # axe-core (npm) for the browser tests' accessibility checks
 $(AXE): tests/web/package.json tests/web/package-lock.json
@@ -24,10 +37,9 @@ $(AXE): tests/web/package.json tests/web/package-lock.json
 	@touch $@
 
 ## run: the whole hub on this machine (SQLite, in-process delivery, demo data) at http://127.0.0.1:8000
-run: $(INSTALLED)
-	$(BIN)/refhub db upgrade
-	$(BIN)/refhub keys init
-	$(BIN)/refhub demo
+run: $(RUN_INSTALLED)
+	export REFHUB_PUBLIC_BASE_URL="$${REFHUB_PUBLIC_BASE_URL:-$(PUBLIC_URL)}"; \
+	$(BIN)/refhub db upgrade && $(BIN)/refhub keys init && $(BIN)/refhub demo && \
 	exec $(BIN)/refhub serve --host $(HOST) --port $(PORT)
 
 ## test: lint, type-check, then the whole suite on SQLite and on PostgreSQL (real Redis, real worker)

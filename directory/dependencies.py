@@ -23,11 +23,13 @@ __all__ = ["Wiring"]
 class Wiring:
     """`session`: the request transaction dependency; `caller`: the authenticated-caller
     dependency `(request, session, csrf_sent) -> Caller`; `scope_allows(scopes, type, i)`
-    answers whether a system client's SMART scopes allow an interaction."""
+    answers whether a system client's SMART scopes allow an interaction; `base_url`: the
+    hub's public URL, which every link starts with (never the request's Host)."""
 
     session: Callable[..., Iterator[Session]]
     caller: Callable[[Request, Session, str], Caller]
     scope_allows: Callable[[frozenset[str], str, str], bool]
+    base_url: str
 
     def optional_caller(self, request: Request, session: Session) -> Caller | None:
         """The caller when the request carries credentials, None when it carries none.

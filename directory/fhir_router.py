@@ -8,6 +8,7 @@ Unsupported parameters are ignored and left out of the self link; with
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -132,6 +133,7 @@ def make_router(wiring: Wiring) -> APIRouter:
     optional_dep = Depends(optional)
 
     viewer_for = wiring.viewer
+    searchset = functools.partial(bundle, base_url=wiring.base_url)
 
     @router.get("/HealthcareService", summary="Search HealthcareService (HSD IG parameters)")
     def search_services(
@@ -190,7 +192,7 @@ def make_router(wiring: Wiring) -> APIRouter:
             if "HealthcareService:endpoint" in includes and viewer.member and d.endpoint:
                 included[f"Endpoint/{d.endpoint.id}"] = fhir.endpoint_resource(d.endpoint)
         found = [*_organizations(session, viewer, list(orgs.values())), *included.values()]
-        return bundle(request, used, matches, found, page.total, page.page, page.per_page)
+        return searchset(request, used, matches, found, page.total, page.page, page.per_page)
 
     @router.get("/HealthcareService/{id}", summary="Read a HealthcareService")
     def read_service(
@@ -258,7 +260,7 @@ def make_router(wiring: Wiring) -> APIRouter:
         for add in dict.fromkeys(adds) if rows else ():
             for resource in add(session, viewer, rows):
                 included.setdefault(f"{resource['resourceType']}/{resource['id']}", resource)
-        return bundle(request, used, render(rows), list(included.values()), total, page, count)
+        return searchset(request, used, render(rows), list(included.values()), total, page, count)
 
     def services_of(kind: str) -> Adds:
         def add(session: Session, viewer: Viewer, rows: Sequence[Any]) -> list[dict[str, Any]]:

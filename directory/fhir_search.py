@@ -149,9 +149,12 @@ def bundle(
     total: int,
     page: int,
     count: int,
+    *,
+    base_url: str,
 ) -> JSONResponse:
-    base = str(request.base_url).rstrip("/") + "/fhir"
-    url = str(request.url).split("?")[0]
+    """A searchset Bundle; links and full URLs start with the public `base_url`."""
+    base = base_url + "/fhir"
+    url = base_url + request.url.path.removeprefix(request.scope.get("root_path", ""))
     plain = [(k, v) for k, v in used if k != "_page"]
     links = [{"relation": "self", "url": f"{url}?{urlencode([*plain, ('_page', str(page))])}"}]
     if page * count < total:

@@ -90,12 +90,11 @@ def make_router(wiring: Wiring) -> APIRouter:
     optional_dep = Depends(optional)
 
     @router.get("/", summary="About this HSDS API")
-    def about(request: Request) -> dict[str, Any]:
-        base = str(request.base_url).rstrip("/")
+    def about() -> dict[str, Any]:
         return {
             "version": hsds.HSDS_VERSION,
             "profile": "https://docs.openreferral.org/en/v3.0/",
-            "openapi_url": f"{base}/openapi.json",
+            "openapi_url": f"{wiring.base_url}/openapi.json",
         }
 
     @router.get("/services", summary="Services (search, taxonomy, organization, modified)")

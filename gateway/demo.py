@@ -33,6 +33,7 @@ def _hub_basics(session: Session, settings: Settings) -> list[str]:
         audit.record(session, actor="system:demo", action="demo.load", subject="Hub/demo")
     base = settings.public_base_url
     return [
+        f"Web UI:         {base}/ui/  (sign in with a staff account below)",
         f"Hub:            {base}",
         f"API docs:       {base}/docs",
         f"FHIR metadata:  {base}/fhir/metadata",

@@ -7,6 +7,7 @@ per problem (see `load_settings` and `SettingsError`).
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -21,6 +22,7 @@ __all__ = ["Settings", "get_settings", "load_settings", "reset_settings_cache"]
 _DB_SCHEMES = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
 _BROKER_SCHEMES = ("redis", "rediss")
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "please-change", "xxx", "todo"}
+_HOST_NAME = re.compile(r"[a-z0-9.-]+|\[?[0-9a-f:.]+\]?")
 
 
 class Settings(BaseSettings):
@@ -72,6 +74,12 @@ class Settings(BaseSettings):
     )
     public_base_url: str = Field(
         default="http://127.0.0.1:8000", description="Public URL callers use to reach the hub."
+    )
+    allowed_hosts: str = Field(
+        default="localhost,127.0.0.1,::1,testserver",
+        description="Host names (comma-separated) answered besides public_base_url's host; "
+        "a request naming any other host in its Host header is refused with 400. `*` "
+        "accepts every host (only behind a proxy that checks Host itself).",
     )
     metrics_token: SecretStr | None = Field(
         default=None, description="If set, /metrics requires `Authorization: Bearer <token>`."
@@ -153,6 +161,18 @@ class Settings(BaseSettings):
             raise ValueError("must not carry a query or fragment")
         return value.rstrip("/")
 
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_allowed_hosts(cls, value: str) -> str:
+        names = [name.strip().lower() for name in value.split(",") if name.strip()]
+        for name in names:
+            if name != "*" and not _HOST_NAME.fullmatch(name):
+                raise ValueError(
+                    f"{name!r} is not a host name; list names without scheme or port, "
+                    "such as refhub.internal,localhost"
+                )
+        return ",".join(names)
+
     @field_validator("metrics_token")
     @classmethod
     def _check_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
@@ -208,6 +228,19 @@ class Settings(BaseSettings):
         """The folder of earlier KEKs still readable (never None after validation)."""
         assert self.kek_previous_dir is not None
         return self.kek_previous_dir
+
+    @property
+    def public_url_is_https(self) -> bool:
+        """True when callers reach the hub over https (Secure cookies, HSTS)."""
+        return self.public_base_url.startswith("https://")
+
+    @property
+    def allowed_host_names(self) -> frozenset[str]:
+        """The Host names the hub answers: the public URL's, then `allowed_hosts` (lower
+        case, IPv6 without brackets); `*` among them accepts every host."""
+        public = urlsplit(self.public_base_url).hostname or ""
+        extra = (name.strip().lower().strip("[]") for name in self.allowed_hosts.split(","))
+        return frozenset({public, *extra} - {""})
 
     @property
     def embedded_delivery(self) -> bool:

@@ -17,12 +17,17 @@ from gateway.runtime import Runtime
 
 @contextmanager
 def serve(runtime: Runtime) -> Iterator[str]:
-    """Serve the hub (no relay) for `runtime`; yields its base URL, stops it afterwards."""
+    """Serve the hub (no relay) for `runtime`; yields its base URL, stops it afterwards.
+
+    The served hub's public URL is that base URL, as an operator would configure it: the
+    hub's links and token audience are built from it, never from the request's Host."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    base_url = f"http://127.0.0.1:{port}"
+    served = Runtime(runtime.settings.model_copy(update={"public_base_url": base_url}))
     server = uvicorn.Server(
-        uvicorn.Config(create_app(runtime, run_relay=False), port=port, log_level="warning")
+        uvicorn.Config(create_app(served, run_relay=False), port=port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -31,7 +36,7 @@ def serve(runtime: Runtime) -> Iterator[str]:
         time.sleep(0.05)
     assert server.started, "uvicorn did not start"
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield base_url
     finally:
         server.should_exit = True
         thread.join(10)

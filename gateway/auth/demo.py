@@ -105,7 +105,8 @@ def _demo_client(session: Session, settings: Settings, org: Organisation, slug: 
 
 def load(session: Session, settings: Settings) -> list[str]:
     lines = [
-        f"Staff sign-in (POST /auth/login, then /auth/login/totp); password: {DEMO_PASSWORD!r}",
+        f"Staff sign-in (web UI, or POST /auth/login then /auth/login/totp); "
+        f"password: {DEMO_PASSWORD!r}",
         "  current authenticator code: `refhub demo code EMAIL`",
     ]
     for name, org_type, slug in ORGANISATIONS:

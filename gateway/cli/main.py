@@ -6,7 +6,9 @@ the command with one line on stderr saying what is wrong and how to fix it (exit
 
 from __future__ import annotations
 
+import shutil
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -75,12 +77,28 @@ def demo(ctx: typer.Context) -> None:
     """Load demo data (idempotent) and print how to sign in and call the API."""
     if ctx.invoked_subcommand is not None:
         return
+    if cli_runtime().settings.is_sqlite:  # the embedded hub prepares its own data folder
+        db_cli.upgrade_command()
+        keys_cli.init()
     runtime = cli_runtime(check_schema=True)
     with transaction(runtime.sessions) as session:
         lines = load_demo(session, runtime.settings)
     typer.echo("Demo data is loaded.")
     for line in lines:
-        typer.echo(f"  {line}")
+        typer.echo(f"  {line}".replace("`refhub ", f"`{_command()} "))
+
+
+def _command() -> str:
+    """How to run refhub again as this shell can: `refhub` if that is on PATH and is this
+    program, else the path it was started by (`.venv/bin/refhub` after `make run`)."""
+    started = Path(sys.argv[0]).resolve()
+    found = shutil.which("refhub")
+    if found and Path(found).resolve() == started:
+        return "refhub"
+    try:
+        return str(started.relative_to(Path.cwd()))
+    except ValueError:
+        return str(started)
 
 
 @demo_app.command("code")

@@ -1,4 +1,8 @@
-"""What every staff page shares: templates, response headers, the signed-in state, CSRF."""
+"""What every staff page shares: templates, the signed-in state, CSRF.
+
+The pages' security headers (no-store, CSP, framing, referrer) are set for every response
+under /ui by `gateway.http.headers.SecurityHeadersMiddleware`, redirects included.
+"""
 
 from __future__ import annotations
 
@@ -21,12 +25,8 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
 def page(request: Request, name: str, *, status: int = 200, **context: Any) -> HTMLResponse:
-    """Render a template with the headers every staff page carries."""
-    response = templates.TemplateResponse(request, name, context, status_code=status)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'unsafe-inline'"
-    return response
+    """Render a template (its security headers come from the middleware)."""
+    return templates.TemplateResponse(request, name, context, status_code=status)
 
 
 def go(url: str) -> RedirectResponse:

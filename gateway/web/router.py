@@ -43,13 +43,20 @@ def _next(state: auth_service.SessionState) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, session: DbSession) -> Response:
+def login_form(request: Request, session: DbSession, runtime: RuntimeDep) -> Response:
     state = _state(request, session)
     if state is not None and state.mfa_passed and not state.must_change_password:
         return _go("/ui/")
     token = secrets.token_urlsafe(24)
     response = _page(request, "login.html", csrf_token=token)
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/ui")
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        secure=runtime.settings.public_url_is_https,
+        samesite="strict",
+        path="/ui",
+    )
     return response
 
 

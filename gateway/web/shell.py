@@ -170,9 +170,15 @@ async def _not_found_or_problem(request: Request, exc: Exception) -> Response:
     return http_problem(request, exc)
 
 
+def to_the_pages() -> Response:
+    """The hub's address leads people to the web application (its sign-in page)."""
+    return go("/ui/")
+
+
 def install(app: FastAPI) -> None:
-    """Static files, the language menu, and the staff pages' error handling."""
+    """Static files, `/`, the language menu, and the staff pages' error handling."""
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
+    app.add_api_route("/", to_the_pages, methods=["GET"], include_in_schema=False)
     app.add_api_route("/ui/language", choose_language, methods=["GET"], include_in_schema=False)
     app.add_exception_handler(GoTo, _go_to)
     app.add_exception_handler(StarletteHTTPException, _not_found_or_problem)

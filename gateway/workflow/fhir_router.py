@@ -27,7 +27,7 @@ from directory.errors import BadSearchParameter
 from directory.fhir_search import bundle, fhir_response, id_list, number, params, token
 from directory.models import DirOrganization
 from gateway.auth.dependencies import CurrentCaller
-from gateway.dependencies import DbSession
+from gateway.dependencies import DbSession, RuntimeDep
 from gateway.errors import error_responses
 from gateway.workflow import access, content, fhir, queries, thread
 from gateway.workflow.change import Change, change
@@ -134,7 +134,9 @@ def _date_filter(filters: queries.Filters, value: str) -> None:
 
 
 @router.get("/Task", summary="Search referral Tasks (inbox and outbox)")
-def search_tasks(request: Request, caller: CurrentCaller, session: DbSession) -> JSONResponse:
+def search_tasks(
+    request: Request, caller: CurrentCaller, session: DbSession, runtime: RuntimeDep
+) -> JSONResponse:
     used = params(request, TASK_PARAMS)
     filters = queries.Filters()
     includes: set[str] = set()
@@ -181,7 +183,8 @@ def search_tasks(request: Request, caller: CurrentCaller, session: DbSession) ->
                 included.append(_service_request(session, caller, r))
             except ReferralRefused:  # consent gone: the ServiceRequest is not disclosed
                 continue
-    return bundle(request, used, matches, included, total, page, count)
+    base_url = runtime.settings.public_base_url
+    return bundle(request, used, matches, included, total, page, count, base_url=base_url)
 
 
 @router.get("/Task/{task_id}", summary="Read a referral Task", responses=error_responses(401, 404))
@@ -289,7 +292,7 @@ def read_service_request(
     responses=error_responses(400, 401, 403, 409, 413, 422),
 )
 def transaction(
-    request: Request,
+    runtime: RuntimeDep,
     caller: CurrentCaller,
     session: DbSession,
     submitted: SubmissionBody,
@@ -313,7 +316,7 @@ def transaction(
         digest=hashlib.sha256(b"fhir\0" + data).hexdigest(),
     )
     referral = done.referral
-    base = str(request.base_url).rstrip("/") + "/fhir"
+    base = runtime.settings.public_base_url + "/fhir"
     stored = content.open_packet(session, referral)
     entries = []
     for entry in stored.get("entry", []):
@@ -380,7 +383,7 @@ def _service_request(session: Session, caller: Caller, referral: Referral) -> di
 
 @router.get("/Communication", summary="Search a referral's thread (part-of=Task/<id>)")
 def search_communications(
-    request: Request, caller: CurrentCaller, session: DbSession
+    request: Request, caller: CurrentCaller, session: DbSession, runtime: RuntimeDep
 ) -> JSONResponse:
     used = params(request, ("part-of", "_count", "_page", "_format"))
     task_ids = [tid for key, value in used if key == "part-of" for tid in id_list(value, key)]
@@ -396,7 +399,9 @@ def search_communications(
         )
         for m in rows
     ]
-    return bundle(request, used, resources, [], len(resources), 1, max(len(resources), 1))
+    count = max(len(resources), 1)
+    base_url = runtime.settings.public_base_url
+    return bundle(request, used, resources, [], len(resources), 1, count, base_url=base_url)
 
 
 @router.post(
@@ -405,7 +410,7 @@ def search_communications(
     responses=error_responses(400, 401, 403, 404, 422),
 )
 def create_communication(
-    request: Request, caller: CurrentCaller, session: DbSession, submitted: SubmissionBody
+    runtime: RuntimeDep, caller: CurrentCaller, session: DbSession, submitted: SubmissionBody
 ) -> JSONResponse:
     """A Communication `partOf` the referral's Task, with one `contentString` payload (and
     optionally `contentAttachment` URLs of documents stored in the hub)."""
@@ -447,9 +452,8 @@ def create_communication(
         referral, message, texts[0], lambda org: org_reference(session, org)
     )
     response = fhir_response(resource, status=201)
-    response.headers["Location"] = (
-        f"{str(request.base_url).rstrip('/')}/fhir/Communication/{message.id}"
-    )
+    base_url = runtime.settings.public_base_url
+    response.headers["Location"] = f"{base_url}/fhir/Communication/{message.id}"
     return response
 
 

@@ -32,7 +32,6 @@ from tests.gateway.workflow.conftest import EXAMPLE, SCOPES
 from tests.serving import serve
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-AUDIENCE = "http://127.0.0.1:8000/auth/token"
 
 
 @dataclass
@@ -106,7 +105,7 @@ def live(committed: Runtime) -> Iterator[Live]:
 
 
 def _bearer(url: str, registered: RegisteredClient) -> str:
-    form = token_form(registered.assertion(AUDIENCE), scope=" ".join(SCOPES))
+    form = token_form(registered.assertion(f"{url}/auth/token"), scope=" ".join(SCOPES))
     answer = httpx.post(f"{url}/auth/token", data=form)
     assert answer.status_code == 200, answer.text
     return f"Bearer {answer.json()['access_token']}"
