@@ -17,10 +17,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from adapters import DataCategory
 from kernel.i18n import compiled_catalog
+from kernel.organisations import OrgType
 
 __all__ = [
     "CATEGORY_LABELS",
     "LANGUAGES",
+    "ORG_TYPE_LABELS",
     "PURPOSE_LABELS",
     "direction",
     "language_or_default",
@@ -74,6 +76,25 @@ GRANTOR_LABELS: dict[str, str] = {
 }
 
 
+ORG_TYPE_LABELS: dict[str, str] = {
+    "resettlement_ngo": N_("Resettlement organisation"),
+    "municipality": N_("Municipality"),
+    "community_sponsor": N_("Community sponsor"),
+    "torture_survivor_service": N_("Service for survivors of torture"),
+    "child_protection": N_("Child protection service"),
+    "gbv_service": N_("Service for survivors of gender-based violence"),
+    "disability_service": N_("Disability service"),
+    "lgbtiq_service": N_("LGBTIQ+ service"),
+    "older_people_service": N_("Service for older people"),
+    "health": N_("Health service"),
+    "housing": N_("Housing service"),
+    "government": N_("Government office"),
+    "hub_operator": N_("Hub operator"),
+    "other": N_("Other organisation"),
+}
+assert set(ORG_TYPE_LABELS) == {t.value for t in OrgType}  # every type has its wording
+
+
 def language_or_default(value: str | None, fallback: str = "en") -> str:
     return value if value in LANGUAGES else (fallback if fallback in LANGUAGES else "en")
 
@@ -123,6 +144,7 @@ def render(template: str, language: str, **context: Any) -> str:
             purposes=PURPOSE_LABELS,
             methods=METHOD_LABELS,
             grantors=GRANTOR_LABELS,
+            org_types=ORG_TYPE_LABELS,
             **context,
         )
     )
