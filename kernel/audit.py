@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "AuditRecord",
     "Outcome",
     "chain_hash",
+    "on_append",
     "record",
 ]
 
@@ -156,6 +158,20 @@ def record(
     return pending.id
 
 
+AppendListener = Callable[[Session, int, int], None]
+_APPEND_LISTENERS: list[AppendListener] = []
+
+
+def on_append(listener: AppendListener) -> None:
+    """Call `listener(session, first_seq, last_seq)` whenever a commit appends records.
+
+    It runs inside the committing transaction, after the records are chained and before
+    the commit, so whatever it writes (an outbox event) commits with them or not at all.
+    """
+    if listener not in _APPEND_LISTENERS:
+        _APPEND_LISTENERS.append(listener)
+
+
 def _lock_head(session: Session) -> AuditHead:
     head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
     if head is None:
@@ -172,6 +188,7 @@ def _append_pending(session: Session) -> None:
     if not pending:
         return
     head = _lock_head(session)
+    first = head.seq + 1
     seq, prev = head.seq, head.hash
     for item in pending:
         seq += 1
@@ -195,6 +212,8 @@ def _append_pending(session: Session) -> None:
         prev = digest
     head.seq, head.hash = seq, prev
     session.flush()
+    for listener in _APPEND_LISTENERS:
+        listener(session, first, seq)
 
 
 # Records follow the transaction they were made in: those queued inside a savepoint that

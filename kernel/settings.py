@@ -50,6 +50,35 @@ class Settings(BaseSettings):
         description="Ed25519 private key (PEM) that signs audit checkpoints; "
         "default keys_dir/audit-signing.pem.",
     )
+    audit_witness_dir: Path | None = Field(
+        default=None,
+        description="Folder of the audit witness, outside the database: every signed "
+        "checkpoint is appended to checkpoints.jsonl there (and `refhub audit verify` reads "
+        "it back); default data_dir/audit-witness. Ship it off the machine.",
+    )
+    audit_witness_url: str = Field(
+        default="",
+        description="If set, every signed checkpoint is also POSTed as JSON to this http(s) "
+        "URL (a witness on another machine); one it cannot reach is sent again with the next "
+        "checkpoint.",
+    )
+    audit_witness_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="Whole-request timeout of a POST to the witness."
+    )
+    audit_checkpoint_every_records: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="Sign a checkpoint whenever the audit chain reaches a multiple of this "
+        "many records.",
+    )
+    audit_checkpoint_every_seconds: float = Field(
+        default=300.0,
+        ge=60,
+        le=86400,
+        description="Sign a checkpoint when the last one is this old and records were added "
+        "since (checked every minute).",
+    )
     message_signing_key_file: Path | None = Field(
         default=None,
         description="EC P-256 private JWK that signs messages to agencies (published at "
@@ -151,6 +180,18 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("audit_witness_url")
+    @classmethod
+    def _check_audit_witness_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.netloc):
+            raise ValueError(
+                "must be an absolute http(s) URL such as https://witness.example.org/refhub"
+            )
+        if parts.fragment:
+            raise ValueError("must not carry a fragment")
+        return value
+
     @field_validator("public_base_url")
     @classmethod
     def _check_public_base_url(cls, value: str) -> str:
@@ -192,6 +233,8 @@ class Settings(BaseSettings):
             object.__setattr__(self, "keys_dir", self.data_dir / "keys")
         if self.audit_signing_key_file is None:
             object.__setattr__(self, "audit_signing_key_file", self.key_dir / "audit-signing.pem")
+        if self.audit_witness_dir is None:
+            object.__setattr__(self, "audit_witness_dir", self.data_dir / "audit-witness")
         if self.message_signing_key_file is None:
             object.__setattr__(
                 self, "message_signing_key_file", self.key_dir / "message-signing.jwk"
@@ -211,6 +254,12 @@ class Settings(BaseSettings):
     def audit_key_path(self) -> Path:
         assert self.audit_signing_key_file is not None
         return self.audit_signing_key_file
+
+    @property
+    def audit_witness_path(self) -> Path:
+        """The audit witness folder (never None after validation)."""
+        assert self.audit_witness_dir is not None
+        return self.audit_witness_dir
 
     @property
     def message_key_path(self) -> Path:

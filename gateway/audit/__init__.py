@@ -1,1 +1,2 @@
-"""Audit: signed checkpoints of the chain head and verification of the whole chain."""
+"""Audit: signed checkpoints of the chain head, their witness outside the database, and
+verification of the whole chain."""

@@ -12,12 +12,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.audit import service as audit_service
+from gateway.audit.witness import FileWitness, Witnesses
 from kernel import audit
 from kernel.crypto import load_ed25519_private_key
 from tests.conftest import REFHUB, Databases
 
 
-def _disable_guard(conn: object, backend: str) -> None:
+def disable_guard(conn: object, backend: str) -> None:
     """What an attacker with owner rights does first: switch off the append-only trigger."""
     assert hasattr(conn, "execute")
     if backend == "postgresql":
@@ -27,32 +28,69 @@ def _disable_guard(conn: object, backend: str) -> None:
         conn.execute(text("DROP TRIGGER kernel_audit_record_no_delete"))
 
 
+Chain = tuple[str, Engine, Ed25519PrivateKey]
+
+
 @pytest.fixture
-def chain(databases: Databases, data_dir: Path) -> tuple[str, Engine, Ed25519PrivateKey]:
-    """A fresh database holding 6 records, checkpointed after the 4th and the 6th."""
+def witness(tmp_path: Path) -> FileWitness:
+    """This test's witness file (the run's data dir is shared by many databases)."""
+    return FileWitness.in_folder(tmp_path / "audit-witness")
+
+
+def witness_env(env_base: dict[str, str], witness: FileWitness) -> dict[str, str]:
+    """The environment of a `refhub` subprocess reading `witness`."""
+    return {**env_base, "REFHUB_AUDIT_WITNESS_DIR": str(witness.folder)}
+
+
+@pytest.fixture
+def env(env_base: dict[str, str], witness: FileWitness) -> dict[str, str]:
+    return witness_env(env_base, witness)
+
+
+def add_records(sessions: sessionmaker[Session], seqs: range) -> None:
+    with sessions.begin() as session:
+        for i in seqs:
+            audit.record(
+                session,
+                actor=f"user:u{i}",
+                action="referral.submit",
+                organisation="org-a",
+                subject=f"ServiceRequest/{i}",
+            )
+
+
+def checkpoint_and_witness(
+    sessions: sessionmaker[Session], key: Ed25519PrivateKey, witness: FileWitness
+) -> None:
+    """What the checkpoint task does: sign the head, commit, then append to the witness."""
+    with sessions.begin() as session:
+        audit_service.write_checkpoint(session, key)
+        pending = audit_service.unwitnessed_checkpoints(session, witness=witness)
+    Witnesses(witness).export(pending)
+
+
+def build_chain(databases: Databases, data_dir: Path, witness: FileWitness) -> Chain:
+    """A fresh database holding 6 records, checkpointed (and witnessed) after the 4th and
+    the 6th."""
     url = databases.create()
     engine = create_engine(url)
     key = load_ed25519_private_key(data_dir / "keys" / "audit-signing.pem")
     sessions = sessionmaker(bind=engine)
     for batch in (range(4), range(4, 6)):
-        with sessions.begin() as session:
-            for i in batch:
-                audit.record(
-                    session,
-                    actor=f"user:u{i}",
-                    action="referral.submit",
-                    organisation="org-a",
-                    subject=f"ServiceRequest/{i}",
-                )
-        with sessions.begin() as session:
-            audit_service.write_checkpoint(session, key)
+        add_records(sessions, batch)
+        checkpoint_and_witness(sessions, key, witness)
     return url, engine, key
 
 
-def _verify(url: str, env_base: dict[str, str]) -> subprocess.CompletedProcess[str]:
+@pytest.fixture
+def chain(databases: Databases, data_dir: Path, witness: FileWitness) -> Chain:
+    return build_chain(databases, data_dir, witness)
+
+
+def verify_cli(url: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [REFHUB, "audit", "verify"],
-        env={**env_base, "REFHUB_DATABASE_URL": url},
+        env={**env, "REFHUB_DATABASE_URL": url},
         capture_output=True,
         text=True,
         timeout=60,
@@ -60,10 +98,8 @@ def _verify(url: str, env_base: dict[str, str]) -> subprocess.CompletedProcess[s
     )
 
 
-def test_intact_chain_verifies(
-    chain: tuple[str, Engine, Ed25519PrivateKey], env_base: dict[str, str]
-) -> None:
-    result = _verify(chain[0], env_base)
+def test_intact_chain_verifies(chain: Chain, env: dict[str, str]) -> None:
+    result = verify_cli(chain[0], env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "6 records, 2 signed checkpoints" in result.stdout
     assert "audit chain OK" in result.stdout
@@ -105,25 +141,26 @@ TAMPERING: dict[str, tuple[list[str], str]] = {
 @pytest.mark.parametrize("case", list(TAMPERING))
 def test_tampering_is_detected(
     case: str,
-    chain: tuple[str, Engine, Ed25519PrivateKey],
-    env_base: dict[str, str],
+    chain: Chain,
+    env: dict[str, str],
     backend: str,
 ) -> None:
     url, engine, _key = chain
     statements, expected = TAMPERING[case]
     with engine.begin() as conn:
-        _disable_guard(conn, backend)
+        disable_guard(conn, backend)
         for statement in statements:
             conn.execute(text(statement))
     if case == "rehashed rewrite":
-        _rehash_from(engine, 5)
-    result = _verify(url, env_base)
+        rehash_from(engine, 5)
+    result = verify_cli(url, env)
     assert result.returncode == 1, result.stdout + result.stderr
     assert expected in result.stdout
     assert "audit chain FAILED verification" in result.stdout
 
 
-def _rehash_from(engine: Engine, seq: int) -> None:
+def rehash_from(engine: Engine, seq: int) -> None:
+    """Rewrite records from `seq` on and rehash them, as an attacker who knows the recipe."""
     with Session(engine) as session, session.begin():
         rows = (
             session.query(audit.AuditRecord)
@@ -142,19 +179,20 @@ def _rehash_from(engine: Engine, seq: int) -> None:
         head.hash = prev
 
 
-def test_verify_report_in_process(chain: tuple[str, Engine, Ed25519PrivateKey]) -> None:
+def test_verify_report_in_process(chain: Chain, witness: FileWitness) -> None:
     _url, engine, key = chain
     with Session(engine) as session:
-        report = audit_service.verify_chain(session, key.public_key())
+        report = audit_service.verify_chain(session, key.public_key(), witness=witness.read())
     assert report.ok and report.records == 6 and report.checkpoints == 2
+    assert report.witnessed_checkpoints == 2 and report.uncovered_records == 0
     with Session(engine) as session:
         other = Ed25519PrivateKey.generate().public_key()
-        report = audit_service.verify_chain(session, other)
+        report = audit_service.verify_chain(session, other, witness=witness.read())
     assert not report.ok
     assert any("invalid signature" in problem for problem in report.problems)
 
 
-def test_checkpoint_is_idempotent(chain: tuple[str, Engine, Ed25519PrivateKey]) -> None:
+def test_checkpoint_is_idempotent(chain: Chain) -> None:
     _url, engine, key = chain
     with Session(engine) as session, session.begin():
         assert audit_service.write_checkpoint(session, key) is None
