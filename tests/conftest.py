@@ -151,6 +151,10 @@ def settings(databases: Databases, data_dir: Path) -> Iterator[Settings]:
     mp.setenv("REFHUB_DATABASE_URL", url)
     mp.setenv("REFHUB_DATA_DIR", str(data_dir))
     mp.delenv("REFHUB_BROKER_URL", raising=False)
+    # The suite shares one audit chain: a checkpoint queued whenever it passes a multiple of
+    # N records would land in whichever test crossed it (tests/gateway/test_audit_witness.py
+    # sets its own N on its own chain).
+    mp.setenv("REFHUB_AUDIT_CHECKPOINT_EVERY_RECORDS", "1000000")
     reset_settings_cache()
     load_task_modules()
     yield Settings()
