@@ -25,7 +25,13 @@ from sqlalchemy.orm import Session
 from adapters.convert import MAX_CASES
 from adapters.csv.read import MAX_CSV_ROWS
 from gateway.app import create_app
-from gateway.http.limits import API_LIMIT, SIGN_IN_LIMIT, SUBMISSION_LIMIT, route_class
+from gateway.http.limits import (
+    API_LIMIT,
+    SIGN_IN_LIMIT,
+    SUBMISSION_LIMIT,
+    TOKEN_LIMIT,
+    route_class,
+)
 from gateway.migrations import upgrade
 from gateway.runtime import Runtime
 from gateway.workflow.models import Referral
@@ -99,7 +105,7 @@ def test_every_route_refuses_a_body_over_its_class_limit_unread(
 
 def test_limits_by_route_class() -> None:
     assert route_class("/auth/login", 0).limit == SIGN_IN_LIMIT
-    assert route_class("/auth/token", 0).limit == SIGN_IN_LIMIT
+    assert route_class("/auth/token", 0).limit == TOKEN_LIMIT
     assert route_class("/ui/login", 0).limit == SIGN_IN_LIMIT
     assert route_class("/consent/page/open", 0).limit == SIGN_IN_LIMIT
     assert route_class("/referrals", 0).limit == SUBMISSION_LIMIT
