@@ -143,7 +143,7 @@ class Words:
 
     def timezone(self, zone: str) -> str:
         try:
-            return str(get_timezone_location(zone, locale=self.locale))
+            return str(get_timezone_location(zone, locale=self.locale, return_city=True))
         except LookupError:
             return zone
 
@@ -153,7 +153,7 @@ class Words:
         _ = self._
         if reason.criterion == "need":
             template = _("Offers %(need)s") if reason.met else _("Does not offer %(need)s")
-            return template % {"need": asked.get("need", "")}
+            return template % {"need": _in_sentence(asked.get("need", ""))}
         if reason.criterion == "language":
             template = (
                 _("Works in %(language)s") if reason.met else _("Does not work in %(language)s")

@@ -71,9 +71,10 @@ def test_filters_narrow_the_list(worker: StaffClient) -> None:
         worker.get("/ui/services", params={"capacity": "waitlist", "q": "legal"}).text
     )
     assert waitlist and all(n.startswith("Legal aid") for n in waitlist)
-    assert "Waiting list (about 21 days)" in worker.get(
-        "/ui/services", params={"capacity": "waitlist", "q": "legal"}
-    ).text
+    assert (
+        "Waiting list (about 21 days)"
+        in worker.get("/ui/services", params={"capacity": "waitlist", "q": "legal"}).text
+    )
 
 
 def test_a_need_ranks_matches_with_their_reasons(worker: StaffClient) -> None:
@@ -86,7 +87,7 @@ def test_a_need_ranks_matches_with_their_reasons(worker: StaffClient) -> None:
     assert all("(Lisbon)" in n for n in names)  # within 25 km only
     assert "Best match first" in html
     shelter = _reasons(html, "Emergency shelter (Lisbon)")
-    assert '<li class="met"><span class="visually-hidden">Meets: </span>Offers Housing</li>' in (
+    assert '<li class="met"><span class="visually-hidden">Meets: </span>Offers housing</li>' in (
         shelter
     )
     assert "Works in Arabic" in shelter
@@ -241,4 +242,3 @@ def test_a_javascript_website_is_not_a_link(db: Session, worker: StaffClient) ->
     sid = make_listing(db, uuid.uuid4(), name="Odd listing", url="javascript:alert(1)")
     html = worker.get(f"/ui/services/{sid}").text
     assert 'href="javascript:' not in html
-
