@@ -83,7 +83,7 @@ def refuse(
         subject=subject,
         detail={"refused": code},
     )
-    return ConsentInvalid(message)
+    return ConsentInvalid(message, reason=code)
 
 
 def register_client(

@@ -38,6 +38,12 @@ class ConsentInvalid(ConsentError):
     title = "Consent not acceptable"
     keeps_writes = True
 
+    def __init__(self, detail: str = "", *, reason: str | None = None) -> None:
+        super().__init__(detail)
+        #: The rule broken, as the audit record names it (`witness-missing`, ...): lets a
+        #: form show the message at the field concerned.
+        self.reason = reason
+
 
 class ConsentNotFound(ConsentError):
     """Missing, or a client the caller's organisation may not see: the same answer."""

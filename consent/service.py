@@ -17,18 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent.clients import get_client, refuse, require_acting, subject_of
-from consent.errors import ClientErased, ConsentInvalid, ConsentNotFound
+from consent.errors import ClientErased, ConsentNotFound
 from consent.models import (
     Client,
     ConsentRecord,
     ConsentStatus,
-    GrantMethod,
-    GrantorRelationship,
     Provision,
-    ProvisionKind,
     ProvisionRecipient,
     RevokedVia,
 )
+from consent.rules import draft_problem
 from consent.schemas import ConsentCreate
 from consent.scope import is_latest, visible_client_ids
 from kernel import audit, outbox
@@ -40,6 +38,7 @@ __all__ = [
     "REVOKED_EVENT",
     "create_consent",
     "current_version",
+    "draft_problem",
     "latest_versions",
     "provisions_of",
     "revoke",
@@ -54,53 +53,13 @@ def _check_draft(
     session: Session, caller: Caller, client: Client, draft: ConsentCreate, now: dt.datetime
 ) -> None:
     """Refuse (audited) a consent that lacks what makes it meaningful."""
-    subject = subject_of(client.id)
-
-    def refused(code: str, message: str) -> ConsentInvalid:
-        return refuse(session, caller, "consent.create", subject, code, message)
-
+    problem = draft_problem(draft, client_id=client.id, now=now)
+    if problem is not None:
+        code, message = problem
+        raise refuse(session, caller, "consent.create", subject_of(client.id), code, message)
     grantor = draft.grantor
-    someone_else = grantor is not None and grantor.client_id not in (None, client.id)
-    if grantor is None or (grantor.relationship is None and not someone_else):
-        raise refused(
-            "grantor-missing",
-            "Say who gave consent: the client (relationship 'self'), or a parent, guardian or "
-            "legal representative with their relationship.",
-        )
-    if someone_else and grantor.relationship in (None, GrantorRelationship.SELF):
-        raise refused(
-            "grantor-relationship-missing",
-            "A consent given by someone else needs their relationship to the client.",
-        )
-    if grantor.relationship is not GrantorRelationship.SELF and grantor.client_id == client.id:
-        raise refused("grantor-relationship", "A client cannot be their own guardian.")
-    if grantor.client_id is not None and grantor.client_id != client.id:
+    if grantor is not None and grantor.client_id not in (None, client.id):
         get_client(session, caller, client_id=grantor.client_id)
-    if draft.method is GrantMethod.VERBAL and not (draft.witness and draft.witness.strip()):
-        raise refused("witness-missing", "A verbal consent needs a witness.")
-    start = draft.period_start or now
-    if draft.period_end is not None and draft.period_end <= start:
-        raise refused("period-order", "The consent period ends before it starts.")
-    if not draft.provisions:
-        raise refused("provision-missing", "Say who may receive what, and why.")
-    for index, p in enumerate(draft.provisions):
-        where = f"provisions[{index}]"
-        if any((r.organisation_id is None) == (r.organisation_type is None) for r in p.recipients):
-            raise refused(
-                "recipient-invalid",
-                f"{where}: each recipient is one organisation id or one organisation type.",
-            )
-        if p.kind is ProvisionKind.PERMIT and not p.recipients:
-            raise refused("recipient-missing", f"{where}: a permit needs at least one recipient.")
-        if p.kind is ProvisionKind.PERMIT and not p.purposes:
-            raise refused("purpose-missing", f"{where}: a permit needs at least one purpose.")
-        if p.kind is ProvisionKind.PERMIT and not p.categories:
-            raise refused("category-missing", f"{where}: a permit needs data categories.")
-        p_start, p_end = p.period_start or start, p.period_end or draft.period_end
-        if p_end is not None and p_end <= p_start:
-            raise refused("period-order", f"{where}: the period ends before it starts.")
-        if p_start < start or (draft.period_end and p_end and p_end > draft.period_end):
-            raise refused("provision-period", f"{where}: the period is outside the consent's.")
 
 
 def _write_version(

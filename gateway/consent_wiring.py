@@ -33,7 +33,7 @@ from consent.schemas import (
     ProvisionIn,
     RecipientIn,
 )
-from gateway.auth.models import Organisation
+from gateway.auth.models import Organisation, OrgStatus
 from kernel.caller import Caller, CallerKind, Role
 from kernel.organisations import OrgType
 from kernel.settings import Settings
@@ -57,6 +57,16 @@ class GatewayOrganisations:
             select(Organisation.id, Organisation.name).where(Organisation.id.in_(wanted))
         )
         return {row_id: name for row_id, name in rows}
+
+    def members(self, session: Session) -> list[tuple[uuid.UUID, str, str]]:
+        """The active member organisations (id, name, type), by name: who a consent may
+        name as recipient."""
+        rows = session.execute(
+            select(Organisation.id, Organisation.name, Organisation.org_type)
+            .where(Organisation.status == OrgStatus.ACTIVE.value)
+            .order_by(Organisation.name, Organisation.id)
+        )
+        return [(row_id, name, str(org_type)) for row_id, name, org_type in rows]
 
 
 ORGANISATIONS = GatewayOrganisations()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent import clients as consent_clients
@@ -35,6 +36,7 @@ from kernel.settings import get_settings
 __all__ = [
     "DocumentView",
     "describe",
+    "documents_of",
     "open_document",
     "read",
     "readable_document",
@@ -249,3 +251,28 @@ def open_document(
         sha256=document.sha256,
     )
     return document, data
+
+
+def documents_of(
+    session: Session, caller: Caller, *, client_id: uuid.UUID, access: DocumentAccess = ACCESS
+) -> list[DocumentView]:
+    """The documents about a client that the caller may read, newest first, with their
+    titles (one audit record, with the count).
+
+    Raises:
+        ConsentNotFound: the client is not visible to the caller (404, audited).
+        ClientErased: the client's data was erased (410): the titles no longer open.
+    """
+    client = consent_clients.get_client(session, caller, client_id=client_id)
+    rows = session.scalars(
+        select(Document)
+        .where(Document.client_id == client.id)
+        .order_by(Document.created_at.desc(), Document.id)
+    )
+    views = [
+        DocumentView(document=d, title=title_of(session, d))
+        for d in rows
+        if access.may_read(session, caller, d)
+    ]
+    _audit(session, caller, "document.list", client.id, shown=len(views))
+    return views

@@ -111,13 +111,22 @@ def _require_acting(caller: Caller, letter: str) -> None:
 
 
 def list_cases(
-    session: Session, caller: Caller, *, status: str | None, offset: int, limit: int
+    session: Session,
+    caller: Caller,
+    *,
+    status: str | None,
+    offset: int,
+    limit: int,
+    client_id: uuid.UUID | None = None,
 ) -> tuple[list[Case], int]:
-    """One page of the cases the caller's organisation owns (newest first), and the total."""
+    """One page of the cases the caller's organisation owns (newest first), and the total;
+    with `client_id`, only that client's."""
     _require_acting(caller, "s")
     rules = [Case.owner_org_id == caller.organisation_id]
     if status is not None:
         rules.append(Case.status == status)
+    if client_id is not None:
+        rules.append(Case.client_id == client_id)
     total = session.scalar(select(func.count()).select_from(Case).where(*rules)) or 0
     rows = session.scalars(
         select(Case)
