@@ -123,10 +123,10 @@ def test_find_a_service_by_need_place_and_language(
     expect(page.get_by_role("heading", level=1)).to_have_text("Casa Aberta night shelter")
     expect(page.get_by_text("Monday to Friday, 09:00 to 17:00")).to_be_visible()
     expect(page.get_by_text("12 Rua da Prata, 1100-148 Lisbon, Portugal")).to_be_visible()
+    service_id = page.url.split("/ui/services/")[1].split("?")[0]
     refer = page.get_by_role("link", name="Refer a client to this service")
-    expect(refer).to_have_attribute(
-        "href", page.url.replace(hub, "").replace("/ui/services/", "/ui/referrals/new?service=")
-    )
+    expect(refer).to_have_attribute("href", f"/ui/referrals/new?service={service_id}")
+    expect(page.get_by_role("link", name="Back to the search results")).to_be_visible()
     look(page, "service-page")
 
     page.goto(f"{hub}/ui/services?q=nothing+like+this+anywhere")

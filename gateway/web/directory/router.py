@@ -5,7 +5,7 @@ exactly what `GET /directory/services` and `POST /directory/match` would."""
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
@@ -144,11 +144,15 @@ def find_a_service(
         found=found,
         matching=bool(form.need) and not errors,
         pager_url="/ui/services?" + _query_string(form),
+        back=urlencode({"back": _query_string(form)}) if form.asked else "",
     )
 
 
 @router.get("/services/{service_id}", response_class=HTMLResponse)
-def service_page(staff: StaffDep, service_id: str) -> HTMLResponse:
+def service_page(
+    staff: StaffDep, service_id: str, back: Annotated[str, Query(max_length=2000)] = ""
+) -> HTMLResponse:
+    """A listing's page; `back` is the search it was found by (its query string)."""
     sid = parse_uuid(service_id)
     try:
         if sid is None:
@@ -163,4 +167,5 @@ def service_page(staff: StaffDep, service_id: str) -> HTMLResponse:
         errors=[],
         service=service,
         refer_url="/ui/referrals/new?" + urlencode({"service": str(details.service.id)}),
+        back_url="/ui/services?" + urlencode(parse_qsl(back)) if back else "",
     )

@@ -24,7 +24,7 @@ def worker(db: Session, make_account: MakeAccount, staff_client: Signed) -> Staf
 
 
 def _names(html: str) -> list[str]:
-    return re.findall(r'<h3><a href="/ui/services/[0-9a-f-]+">([^<]+)</a></h3>', html)
+    return re.findall(r'<h3><a href="/ui/services/[0-9a-f-]+(?:\?[^"]*)?">([^<]+)</a></h3>', html)
 
 
 def _reasons(html: str, name: str) -> str:
@@ -109,6 +109,18 @@ def test_a_population_shortfall_is_named(worker: StaffClient) -> None:
     names = _names(html)
     assert names == ["LGBTIQ+ peer support (Berlin)"]  # the filter keeps only the specialised
     assert "Specialised in LGBTIQ+ people" in html
+
+
+def test_a_service_found_by_a_search_leads_back_to_it(worker: StaffClient) -> None:
+    html = worker.get("/ui/services", params={"need": "legal", "language": "fr"}).text
+    link = re.search(r'<h3><a href="(/ui/services/[^"]+)">', html)
+    assert link, html
+    page = worker.get(link.group(1).replace("&amp;", "&")).text
+    back = re.search(r'<a class="back" href="([^"]+)">Back to the search results</a>', page)
+    assert back, page
+    again = worker.get(back.group(1).replace("&amp;", "&")).text
+    assert '<option value="legal" selected>' in again
+    assert _names(again) == _names(html)
 
 
 def test_nothing_matching_says_what_to_try(worker: StaffClient) -> None:
