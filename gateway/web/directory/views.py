@@ -18,6 +18,7 @@ from directory.details import Details
 from directory.matching import Reason
 from directory.models import Capacity, ServiceStatus
 from directory.search import Hit
+from directory.vocabulary import CATEGORY_SYSTEM
 from gateway.web.i18n import N_
 
 __all__ = [
@@ -248,7 +249,7 @@ def page_of(words: Words, d: Details) -> dict[str, Any]:
         "fees": s.fees_description or "",
         "ages": ages,
         "populations": [words.population(p) for p in d.populations],
-        "needs": [t.term.name for t in d.terms if t.term.parent_id is None],
+        "needs": [t.term.name for t in d.terms if t.taxonomy.uri == CATEGORY_SYSTEM],
         "hours": [
             {
                 "days": words.days(h.byday),

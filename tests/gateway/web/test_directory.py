@@ -218,6 +218,8 @@ def test_the_service_page(db: Session, worker: StaffClient) -> None:
     ):
         assert shown in html, shown
     assert f'href="/ui/referrals/new?service={sid}">Refer a client to this service</a>' in html
+    demo_page = worker.get(f"/ui/services/{demo._id('service', 0, 0)}").text
+    assert "<dd>Housing</dd>" in demo_page  # categories only, not the finer types
 
 
 def test_without_electronic_referrals_the_page_says_how_to_contact(
