@@ -17,10 +17,12 @@ import functools
 from pathlib import Path
 from typing import Any
 
+import segno
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from fastapi import Request
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+from markupsafe import Markup
 
 from gateway.workflow.states import BUSINESS_STATUS, REASONS
 from kernel.i18n import compiled_catalog
@@ -151,7 +153,14 @@ def environment(language: str) -> Environment:
             return ""
         return format_decimal(round(value, digits), locale=language)
 
-    env.filters.update(when=when, day=day, number=number)
+    def qr_svg(text: str, title: str) -> Markup:
+        """`text` as a QR code, inline SVG (the pages' policy blocks data: images)."""
+        svg = segno.make(text, error="m").svg_inline(
+            scale=4, border=2, title=title, svgclass="qr", omitsize=True
+        )
+        return Markup(svg.replace("<svg ", '<svg role="img" ', 1))  # noqa: S704 - segno's output
+
+    env.filters.update(when=when, day=day, number=number, qr_svg=qr_svg)
     env.globals.update(
         lang=language,
         dir=LANGUAGES[language][1],
