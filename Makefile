@@ -11,7 +11,7 @@ PUBLIC_URL ?= http://$(HOST):$(PORT)
 
 AXE := tests/web/node_modules/axe-core/axe.min.js
 
-.PHONY: run test test-sqlite test-postgresql lint format bench clean
+.PHONY: run test test-sqlite test-postgresql lint format bench clean messages
 
 define make_venv
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "refhub needs Python 3.11 or newer: set PYTHON=python3.11")'
@@ -59,6 +59,17 @@ lint: $(INSTALLED)
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## messages: collect the staff pages' strings and add new ones to the French and Arabic catalogs
+messages: $(INSTALLED)
+	$(BIN)/pybabel extract -F gateway/web/babel.cfg -k N_ -o gateway/web/locale/messages.pot gateway/web
+	for lang in fr ar; do \
+	  if [ -f gateway/web/locale/$$lang/LC_MESSAGES/messages.po ]; then \
+	    $(BIN)/pybabel update -N -i gateway/web/locale/messages.pot -d gateway/web/locale -l $$lang; \
+	  else \
+	    $(BIN)/pybabel init -i gateway/web/locale/messages.pot -d gateway/web/locale -l $$lang; \
+	  fi; \
+	done
 
 ## bench: benchmarks (see bench/README.md); figures are ratios against a baseline in the same run
 bench: $(INSTALLED)
