@@ -96,7 +96,7 @@ def issue_link(
             {
                 "second_check": second_check,
                 "language": language or None,
-                "valid_minutes": valid_minutes,
+                "valid_minutes": int(valid_minutes) if valid_minutes.isdigit() else None,
             }
         )
     except ValidationError as error:
