@@ -62,7 +62,7 @@ format: $(INSTALLED)
 
 ## messages: collect the staff pages' strings and add new ones to the French and Arabic catalogs
 messages: $(INSTALLED)
-	$(BIN)/pybabel extract -F gateway/web/babel.cfg -k N_ -o gateway/web/locale/messages.pot gateway/web
+	$(BIN)/pybabel extract -F gateway/web/babel.cfg -k N_ --no-location --omit-header --project=refhub -o gateway/web/locale/messages.pot gateway/web
 	for lang in fr ar; do \
 	  if [ -f gateway/web/locale/$$lang/LC_MESSAGES/messages.po ]; then \
 	    $(BIN)/pybabel update -N -i gateway/web/locale/messages.pot -d gateway/web/locale -l $$lang; \
