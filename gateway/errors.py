@@ -138,6 +138,7 @@ async def _refhub_error(request: Request, exc: Exception) -> JSONResponse:
         if exc.code == "invalid-token":
             challenge += ', error="invalid_token"'
         headers["WWW-Authenticate"] = challenge
+    headers.update(getattr(exc, "headers", None) or {})  # e.g. Retry-After of a 429
     return problem_response(
         request,
         status=exc.status,

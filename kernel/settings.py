@@ -151,6 +151,26 @@ class Settings(BaseSettings):
         description="Allow plain http:// receiver endpoints (local testing only; never in "
         "production: payloads are encrypted, but notifications and metadata are not).",
     )
+    sign_in_throttle_attempts: int = Field(
+        default=20,
+        ge=1,
+        le=100_000,
+        description="Sign-in attempts (a password or an authenticator code, API or web form) "
+        "one client address may make per sign_in_throttle_window_seconds; more answer 429.",
+    )
+    sign_in_throttle_window_seconds: float = Field(
+        default=300.0, gt=0, le=86400, description="The sliding window of the sign-in throttle."
+    )
+    token_throttle_requests: int = Field(
+        default=60,
+        ge=1,
+        le=100_000,
+        description="Token requests (POST /auth/token) one client address may make per "
+        "token_throttle_window_seconds; more answer 429.",
+    )
+    token_throttle_window_seconds: float = Field(
+        default=60.0, gt=0, le=86400, description="The sliding window of the token throttle."
+    )
 
     @field_validator("database_url")
     @classmethod

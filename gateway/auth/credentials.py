@@ -27,6 +27,7 @@ __all__ = [
     "password_problem",
     "temporary_password",
     "token_digest",
+    "totp_step",
     "totp_uri",
     "verify_password",
     "verify_totp",
@@ -93,19 +94,27 @@ def _totp(secret: str) -> TOTP:
     )
 
 
-def verify_totp(secret: str, code: str, *, now: float | None = None) -> bool:
-    """True when `code` is valid for the current 30 s step or the one before/after."""
+def totp_step(secret: str, code: str, *, now: float | None = None) -> int | None:
+    """The RFC 6238 time step `code` belongs to, when it is the code of the current 30 s
+    step or the one before or after (clock drift); None when it matches none of them.
+
+    The step lets the caller refuse a code it has accepted before (a replay)."""
     if not (code.isdigit() and len(code) == _TOTP_DIGITS):
-        return False
+        return None
     moment = int(now if now is not None else time.time())
     totp = _totp(secret)
     for drift in (0, -_TOTP_STEP, _TOTP_STEP):
         try:
             totp.verify(code.encode(), moment + drift)
-            return True
+            return (moment + drift) // _TOTP_STEP
         except InvalidToken:
             continue
-    return False
+    return None
+
+
+def verify_totp(secret: str, code: str, *, now: float | None = None) -> bool:
+    """True when `code` is valid for the current 30 s step or the one before/after."""
+    return totp_step(secret, code, now=now) is not None
 
 
 def totp_code(secret: str, *, now: float | None = None) -> str:

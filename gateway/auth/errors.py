@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from kernel.errors import RefhubError
 
 __all__ = [
@@ -14,6 +16,7 @@ __all__ = [
     "NotAuthenticated",
     "NotFoundForCaller",
     "PasswordChangeRequired",
+    "TooManyAttempts",
     "TransitionRefused",
 ]
 
@@ -77,3 +80,21 @@ class TransitionRefused(AuthError):
     status = 409
     code = "invalid-transition"
     title = "Not allowed in the current state"
+
+
+class TooManyAttempts(AuthError):
+    """One client address tried to sign in (or get tokens) too often; `retry_after` is
+    how many seconds until its window admits another attempt."""
+
+    status = 429
+    code = "too-many-attempts"
+    title = "Too many attempts"
+
+    def __init__(self, detail: str = "", *, retry_after: float) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, math.ceil(retry_after))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The response headers this refusal carries (RFC 9110 Retry-After, in seconds)."""
+        return {"Retry-After": str(self.retry_after)}

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import uuid
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db import Base, new_id, utcnow
@@ -59,6 +59,12 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None]
+    # Wrong authenticator codes since the last one accepted; a correct password does not
+    # reset it, so signing in again does not buy more guesses at the second factor.
+    totp_failures: Mapped[int] = mapped_column(default=0)
+    # The RFC 6238 time step of the last code accepted: that code, and older ones, are
+    # refused from then on (no replay within the code's window).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -1,13 +1,15 @@
 """Staff sign-in over HTTP: password, second factor, enrolment, password change, sign-out.
 
 `POST /auth/login` is public by nature; every other route needs the session it creates.
+The password and code steps are throttled per client address (`gateway.auth.throttle`);
+passing the second factor replaces the session cookie with a new token.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
-from gateway.auth import schemas
+from gateway.auth import schemas, throttle
 from gateway.auth import service as auth_service
 from gateway.auth.dependencies import (
     CurrentCaller,
@@ -22,9 +24,13 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])
 _ERRORS = error_responses(401, 403, 422)
+_THROTTLED_ERRORS = error_responses(401, 403, 422, 429)
+_THROTTLED = [Depends(throttle.require_sign_in_quota)]  # before the body and the database
 
 
-@router.post("/login", response_model=schemas.LoginOut, responses=_ERRORS)
+@router.post(
+    "/login", response_model=schemas.LoginOut, responses=_THROTTLED_ERRORS, dependencies=_THROTTLED
+)
 def login(
     body: schemas.LoginIn, response: Response, session: DbSession, runtime: RuntimeDep
 ) -> schemas.LoginOut:
@@ -34,11 +40,24 @@ def login(
     return schemas.LoginOut(next_step=result.next_step, csrf_token=result.csrf_token)
 
 
-@router.post("/login/totp", response_model=schemas.StepOut, responses=_ERRORS)
-def login_totp(body: schemas.CodeIn, state: SessionStateDep, session: DbSession) -> schemas.StepOut:
-    """Pass the second factor with the authenticator's current code."""
-    step = auth_service.pass_totp(session, state, code=body.code)
-    return schemas.StepOut(next_step=step)
+@router.post(
+    "/login/totp",
+    response_model=schemas.StepOut,
+    responses=_THROTTLED_ERRORS,
+    dependencies=_THROTTLED,
+)
+def login_totp(
+    body: schemas.CodeIn,
+    response: Response,
+    state: SessionStateDep,
+    session: DbSession,
+    runtime: RuntimeDep,
+) -> schemas.StepOut:
+    """Pass the second factor with the authenticator's current code (each code once); the
+    session cookie is replaced by a new one."""
+    result = auth_service.pass_totp(session, state, code=body.code)
+    set_session_cookie(response, runtime.settings, result.token)
+    return schemas.StepOut(next_step=result.next_step)
 
 
 @router.post("/totp/enrol", response_model=schemas.EnrolmentOut, responses=_ERRORS)
@@ -50,10 +69,17 @@ def totp_enrol(state: SessionStateDep, session: DbSession) -> schemas.EnrolmentO
 
 @router.post("/totp/confirm", response_model=schemas.StepOut, responses=_ERRORS)
 def totp_confirm(
-    body: schemas.CodeIn, state: SessionStateDep, session: DbSession
+    body: schemas.CodeIn,
+    response: Response,
+    state: SessionStateDep,
+    session: DbSession,
+    runtime: RuntimeDep,
 ) -> schemas.StepOut:
-    """Confirm the enrolment with a first code; this also passes the second factor."""
-    return schemas.StepOut(next_step=auth_service.confirm_totp(session, state, code=body.code))
+    """Confirm the enrolment with a first code; this also passes the second factor (the
+    session cookie is replaced by a new one)."""
+    result = auth_service.confirm_totp(session, state, code=body.code)
+    set_session_cookie(response, runtime.settings, result.token)
+    return schemas.StepOut(next_step=result.next_step)
 
 
 @router.post("/password", status_code=204, responses=_ERRORS)

@@ -5,6 +5,10 @@ is passed (or, for an account that needs one and has none yet, only to enrol one
 only while the user is active, the organisation active, and the session neither revoked
 nor expired. Failed attempts are counted and audited in the request's transaction, which
 the refusal (`keeps_writes`) commits instead of rolling back.
+
+Failures lock the account as `gateway.auth.lockout` says, for passwords and codes alike.
+An accepted code's time step is kept, so the same code cannot be used twice, and the
+session gets a new token when the second factor passes.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from gateway.auth import credentials
+from gateway.auth import credentials, lockout
 from gateway.auth.errors import InvalidCredentials, InvalidInput, MfaRequired, NotAuthenticated
 from gateway.auth.models import Organisation, OrgStatus, StaffSession, User
 from kernel import audit
@@ -41,8 +45,6 @@ __all__ = [
 ]
 
 ADMIN_ROLES = frozenset({Role.ORG_ADMIN, Role.HUB_ADMIN})
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
 SESSION_IDLE = dt.timedelta(minutes=30)
 SESSION_ABSOLUTE = dt.timedelta(hours=12)
 _TOUCH_EVERY = dt.timedelta(minutes=1)
@@ -75,25 +77,6 @@ def _next_step(user: User, mfa_passed: bool) -> str:
     return "change-password" if user.must_change_password else "done"
 
 
-def _refuse(session: Session, user: User | None, why: str, action: str) -> InvalidCredentials:
-    """Count the failure (locking the account after MAX_FAILURES) and audit it; the
-    returned error keeps these writes when it is raised (`keeps_writes`)."""
-    if user is not None:
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            extra = user.failed_logins - MAX_FAILURES
-            user.locked_until = utcnow() + dt.timedelta(minutes=LOCK_MINUTES * 2**extra)
-    audit.record(
-        session,
-        actor=f"user:{user.id}" if user else "anonymous",
-        action=action,
-        outcome=audit.Outcome.DENIED,
-        organisation=str(user.organisation_id) if user else None,
-        detail={"reason": why},
-    )
-    return InvalidCredentials("The email or password is wrong, or the account is locked.")
-
-
 def sign_in(session: Session, *, email: str, password: str) -> SignIn:
     """Check a password and open a session (second factor still to come, if required).
 
@@ -113,14 +96,14 @@ def sign_in(session: Session, *, email: str, password: str) -> SignIn:
     reason = None
     if user is None:
         reason = "unknown-account"
-    elif user.locked_until is not None and user.locked_until > now:
+    elif lockout.is_locked(user, now):
         reason = "locked"
     elif not password_ok:
         reason = "bad-password"
     elif not user.active or org_status != OrgStatus.ACTIVE:
         reason = "inactive"
     if reason is not None or user is None:
-        raise _refuse(session, user, reason or "unknown-account", "auth.sign_in")
+        raise lockout.refuse(session, user, reason or "unknown-account", "auth.sign_in")
     user.failed_logins, user.locked_until = 0, None
     mfa_passed = not _needs_mfa(user)
     token, csrf = credentials.new_session_token(), secrets.token_urlsafe(24)
@@ -198,29 +181,56 @@ def _user(session: Session, state: SessionState) -> User:
     return user
 
 
-def pass_totp(session: Session, state: SessionState, *, code: str) -> str:
-    """Complete sign-in with a TOTP code; returns the next step."""
+def _code_problem(user: User, secret: str, code: str) -> tuple[str | None, int]:
+    """Why `code` cannot pass the second factor now (None when it can), and its time step."""
+    if lockout.is_locked(user, utcnow()):
+        return "locked", 0
+    step = credentials.totp_step(secret, code)
+    if step is None:
+        return "bad-totp", 0
+    if user.totp_last_step is not None and step <= user.totp_last_step:
+        return "replayed-totp", step  # this code, or a later one, was accepted already
+    return None, step
+
+
+def pass_totp(session: Session, state: SessionState, *, code: str) -> SignIn:
+    """Complete sign-in with a TOTP code: the session's new token (the cookie must be
+    replaced) and the next step.
+
+    Raises:
+        InvalidInput: no authenticator is enrolled.
+        InvalidCredentials: wrong code, a code already used, or the account locked;
+            counted, and locking the account after MAX_FAILURES.
+    """
     user = _user(session, state)
     if not user.totp_enabled or not user.totp_secret:
         raise InvalidInput("No authenticator is enrolled for this account; enrol one first.")
-    if not credentials.verify_totp(user.totp_secret, code):
-        error = _refuse(session, user, "bad-totp", "auth.second_factor")
+    reason, step = _code_problem(user, user.totp_secret, code)
+    if reason is not None:
+        error = lockout.refuse(session, user, reason, "auth.second_factor", code_step=True)
         error.detail = "The code is wrong or has expired."
         raise error
-    _mark_mfa_passed(session, state)
+    user.totp_last_step, user.totp_failures = step, 0
+    token = _pass_mfa(session, state)
     audit.record(
         session,
         actor=state.caller.actor,
         action="auth.second_factor",
         organisation=str(user.organisation_id),
     )
-    return _next_step(user, True)
+    return SignIn(token=token, csrf_token=state.csrf_token, next_step=_next_step(user, True))
 
 
-def _mark_mfa_passed(session: Session, state: SessionState) -> None:
+def _pass_mfa(session: Session, state: SessionState) -> str:
+    """Mark the session as past the second factor under a new token (returned): a token
+    known before sign-in was complete does not become a signed-in one."""
+    token = credentials.new_session_token()
     session.execute(
-        update(StaffSession).where(StaffSession.id == state.session_id).values(mfa_passed=True)
+        update(StaffSession)
+        .where(StaffSession.id == state.session_id)
+        .values(mfa_passed=True, token_hash=credentials.token_digest(token))
     )
+    return token
 
 
 def start_totp_enrolment(session: Session, state: SessionState) -> tuple[str, str]:
@@ -236,15 +246,18 @@ def start_totp_enrolment(session: Session, state: SessionState) -> tuple[str, st
     return user.totp_secret, credentials.totp_uri(user.totp_secret, account=user.email)
 
 
-def confirm_totp(session: Session, state: SessionState, *, code: str) -> str:
-    """Activate the enrolled secret with a first valid code; the session passes MFA."""
+def confirm_totp(session: Session, state: SessionState, *, code: str) -> SignIn:
+    """Activate the enrolled secret with a first valid code; the session passes MFA under
+    a new token (returned with the next step), and the code cannot be used again."""
     user = _user(session, state)
     if user.totp_enabled or not user.totp_secret:
         raise InvalidInput("Start an enrolment first.")
-    if not credentials.verify_totp(user.totp_secret, code):
+    step = credentials.totp_step(user.totp_secret, code)
+    if step is None:
         raise InvalidInput("The code does not match; check the device clock and try again.")
     user.totp_enabled = True
-    _mark_mfa_passed(session, state)
+    user.totp_last_step, user.totp_failures = step, 0
+    token = _pass_mfa(session, state)
     audit.record(
         session,
         actor=state.caller.actor,
@@ -252,7 +265,7 @@ def confirm_totp(session: Session, state: SessionState, *, code: str) -> str:
         organisation=str(user.organisation_id),
         subject=f"User/{user.id}",
     )
-    return _next_step(user, True)
+    return SignIn(token=token, csrf_token=state.csrf_token, next_step=_next_step(user, True))
 
 
 def change_password(session: Session, state: SessionState, *, current: str, new: str) -> None:

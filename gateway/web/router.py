@@ -3,7 +3,8 @@
 Server-rendered HTML with Jinja2 (autoescaped). Every form post carries a CSRF token: the
 session's own once signed in, and before that a double-submit token (cookie + form field)
 so nobody can sign a victim in to an account of the attacker's. Failures re-render the
-form with a message; the sign-in rules are `gateway.auth.service`'s, exactly as for the API.
+form with a message; the sign-in rules are `gateway.auth.service`'s, exactly as for the API,
+and so is the per-address throttle of the password and code forms (429, `Retry-After`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.auth import service as auth_service
+from gateway.auth import throttle
 from gateway.auth.dependencies import clear_session_cookie, set_session_cookie
 from gateway.auth.errors import AuthError
 from gateway.dependencies import DbSession, RuntimeDep
@@ -60,9 +62,17 @@ def login_form(request: Request, session: DbSession, runtime: RuntimeDep) -> Res
     return response
 
 
+def _refused(request: Request, name: str, error: AuthError, **context: str) -> Response:
+    """The form again, with the refusal's status, message and headers (Retry-After)."""
+    response = _page(request, name, status=error.status, error=error.detail, **context)
+    response.headers.update(getattr(error, "headers", None) or {})
+    return response
+
+
 @router.post("/login", response_class=HTMLResponse)
 def login(
     request: Request,
+    refusal: throttle.SignInRefusal,
     session: DbSession,
     runtime: RuntimeDep,
     email: Field,
@@ -70,6 +80,8 @@ def login(
     csrf_token: Field = "",
 ) -> Response:
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if refusal is not None:
+        return _refused(request, "login.html", refusal, csrf_token=cookie, email=email)
     if not _csrf_ok(csrf_token, cookie):
         return _page(
             request,
@@ -82,14 +94,7 @@ def login(
     try:
         result = auth_service.sign_in(session, email=email, password=password)
     except AuthError as exc:
-        return _page(
-            request,
-            "login.html",
-            status=exc.status,
-            csrf_token=cookie,
-            email=email,
-            error=exc.detail,
-        )
+        return _refused(request, "login.html", exc, csrf_token=cookie, email=email)
     response = _go(_NEXT[result.next_step])
     set_session_cookie(response, runtime.settings, result.token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/ui")
@@ -105,17 +110,26 @@ def totp_form(request: Request, session: DbSession) -> Response:
 
 
 @router.post("/totp", response_class=HTMLResponse)
-def totp(request: Request, session: DbSession, code: Field, csrf_token: Field = "") -> Response:
+def totp(
+    request: Request,
+    refusal: throttle.SignInRefusal,
+    session: DbSession,
+    runtime: RuntimeDep,
+    code: Field,
+    csrf_token: Field = "",
+) -> Response:
     state = _state(request, session)
     if state is None or not _csrf_ok(csrf_token, state.csrf_token):
         return _go("/ui/login")
+    if refusal is not None:
+        return _refused(request, "totp.html", refusal, csrf_token=state.csrf_token)
     try:
-        step = auth_service.pass_totp(session, state, code=code)
+        result = auth_service.pass_totp(session, state, code=code)
     except AuthError as exc:
-        return _page(
-            request, "totp.html", status=exc.status, csrf_token=state.csrf_token, error=exc.detail
-        )
-    return _go(_NEXT[step])
+        return _refused(request, "totp.html", exc, csrf_token=state.csrf_token)
+    response = _go(_NEXT[result.next_step])
+    set_session_cookie(response, runtime.settings, result.token)
+    return response
 
 
 @router.get("/enrol", response_class=HTMLResponse)
@@ -142,18 +156,20 @@ def enrol_start(request: Request, session: DbSession, csrf_token: Field = "") ->
 
 @router.post("/enrol/confirm", response_class=HTMLResponse)
 def enrol_confirm(
-    request: Request, session: DbSession, code: Field, csrf_token: Field = ""
+    request: Request, session: DbSession, runtime: RuntimeDep, code: Field, csrf_token: Field = ""
 ) -> Response:
     state = _state(request, session)
     if state is None or not _csrf_ok(csrf_token, state.csrf_token):
         return _go("/ui/login")
     try:
-        step = auth_service.confirm_totp(session, state, code=code)
+        result = auth_service.confirm_totp(session, state, code=code)
     except AuthError as exc:
         return _page(
             request, "enrol.html", status=exc.status, csrf_token=state.csrf_token, error=exc.detail
         )
-    return _go(_NEXT[step])
+    response = _go(_NEXT[result.next_step])
+    set_session_cookie(response, runtime.settings, result.token)
+    return response
 
 
 @router.get("/password", response_class=HTMLResponse)

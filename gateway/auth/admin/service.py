@@ -241,8 +241,8 @@ def reset_password(session: Session, caller: Caller, user_id: uuid.UUID) -> str:
     temporary = credentials.temporary_password()
     user.password_hash = credentials.hash_password(temporary)
     user.must_change_password = True
-    user.failed_logins, user.locked_until = 0, None
-    user.totp_enabled, user.totp_secret = False, None
+    user.failed_logins, user.totp_failures, user.locked_until = 0, 0, None
+    user.totp_enabled, user.totp_secret, user.totp_last_step = False, None, None
     auth_service.revoke_sessions(session, user.id)
     _audit(session, caller, "user.password_reset", f"User/{user.id}", user.organisation_id)
     return temporary

@@ -81,20 +81,24 @@ class InvalidToken(ClientError):
 
 
 class OAuthErrorCode(enum.StrEnum):
-    """RFC 6749 §5.2 error codes the token endpoint answers with."""
+    """RFC 6749 §5.2 error codes the token endpoint answers with (and RFC 8628's
+    `slow_down` for a client address over its request rate)."""
 
     INVALID_REQUEST = "invalid_request"
     INVALID_CLIENT = "invalid_client"
     INVALID_SCOPE = "invalid_scope"
     UNSUPPORTED_GRANT_TYPE = "unsupported_grant_type"
+    SLOW_DOWN = "slow_down"  # RFC 8628's token-endpoint error: too many requests, with 429
 
 
-_STATUS = {OAuthErrorCode.INVALID_CLIENT: 401}
+_STATUS = {OAuthErrorCode.INVALID_CLIENT: 401, OAuthErrorCode.SLOW_DOWN: 429}
 _DESCRIPTION = {
     OAuthErrorCode.INVALID_REQUEST: "The token request is malformed.",
     OAuthErrorCode.INVALID_CLIENT: "Client authentication failed.",
     OAuthErrorCode.INVALID_SCOPE: "None of the requested scopes can be granted.",
     OAuthErrorCode.UNSUPPORTED_GRANT_TYPE: "Only client_credentials is supported.",
+    OAuthErrorCode.SLOW_DOWN: "Too many token requests from this address; retry after the "
+    "number of seconds in Retry-After.",
 }
 
 

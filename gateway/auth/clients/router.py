@@ -1,7 +1,8 @@
 """Public OAuth routes of system clients: the token endpoint and SMART discovery.
 
 Both are deliberately unauthenticated: they are how a client becomes authenticated. Token
-errors are RFC 6749 JSON (`{"error": "invalid_client", ...}`), not problem JSON.
+errors are RFC 6749 JSON (`{"error": "invalid_client", ...}`), not problem JSON; a client
+address over its token request rate gets `slow_down` with 429 and `Retry-After`.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from gateway.auth import throttle
 from gateway.auth.clients import scopes as scope_rules
 from gateway.auth.clients import tokens
-from gateway.auth.clients.errors import OAuthError
+from gateway.auth.clients.errors import OAuthError, OAuthErrorCode
 from gateway.auth.clients.keys import ALGORITHMS
 from gateway.auth.clients.schemas import OAuthErrorResponse, SmartConfiguration, TokenResponse
 from gateway.dependencies import DbSession, RuntimeDep
@@ -72,19 +74,35 @@ async def read_token_request(request: Request) -> tokens.TokenRequest:
 TokenForm = Annotated[tokens.TokenRequest, Depends(read_token_request)]
 
 
+def _oauth_error(exc: OAuthError, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = OAuthErrorResponse(error=exc.error, error_description=exc.description)
+    return JSONResponse(
+        body.model_dump(mode="json"),
+        status_code=exc.status,
+        headers={**_NO_STORE, **(headers or {})},
+    )
+
+
 @router.post(
     "/auth/token",
     response_model=TokenResponse,
-    responses={400: {"model": OAuthErrorResponse}, 401: {"model": OAuthErrorResponse}},
+    responses={
+        400: {"model": OAuthErrorResponse},
+        401: {"model": OAuthErrorResponse},
+        429: {"model": OAuthErrorResponse, "description": "slow_down, with Retry-After"},
+    },
     summary="Exchange a signed client assertion for an access token (SMART Backend Services)",
 )
-def issue_token(form: TokenForm, session: DbSession, runtime: RuntimeDep) -> JSONResponse:
+def issue_token(
+    refusal: throttle.TokenRefusal, form: TokenForm, session: DbSession, runtime: RuntimeDep
+) -> JSONResponse:
+    if refusal is not None:  # counted before the form is checked or the database is asked
+        return _oauth_error(OAuthError(OAuthErrorCode.SLOW_DOWN, "throttled"), refusal.headers)
     try:
         issued = tokens.issue_token(session, request=form, token_url=token_url(runtime.settings))
     except OAuthError as exc:
         # Answered, not raised: the request's transaction commits the denial's audit record.
-        body = OAuthErrorResponse(error=exc.error, error_description=exc.description)
-        return JSONResponse(body.model_dump(mode="json"), status_code=exc.status, headers=_NO_STORE)
+        return _oauth_error(exc)
     response = TokenResponse(
         access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope
     )
