@@ -94,7 +94,7 @@ def test_register_a_client_record_consent_and_give_the_link(
     expect(says).to_contain_text(
         re.compile(
             rf"Northside Resettlement \w+ may send {receiver.org_name} your identity and "
-            r"needs and assessment, for referral, until"
+            r"needs, for referrals, until"
         )
     )
     look(page, "clients-consent-check")

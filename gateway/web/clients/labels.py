@@ -14,13 +14,17 @@ from gateway.web.i18n import N_
 from kernel.organisations import OrgType
 
 __all__ = [
+    "CATEGORY_HINTS",
     "CATEGORY_LABELS",
+    "CATEGORY_PHRASES",
     "CLOSURE_LABELS",
     "GRANTOR_LABELS",
     "LANGUAGE_LABELS",
     "METHOD_LABELS",
     "ORG_TYPE_LABELS",
+    "PURPOSE_HINTS",
     "PURPOSE_LABELS",
+    "PURPOSE_PHRASES",
     "REVOKE_LABELS",
 ]
 
@@ -48,6 +52,18 @@ CATEGORY_HINTS: dict[str, str] = {
     DataCategory.CASE_NOTES.value: N_("Notes written by case workers"),
     DataCategory.DOCUMENTS.value: N_("Attached documents"),
 }
+#: The categories inside a sentence ("may send Harbour your identity and needs").
+CATEGORY_PHRASES: dict[str, str] = {
+    DataCategory.IDENTITY.value: N_("identity"),
+    DataCategory.CONTACT.value: N_("contact details"),
+    DataCategory.FAMILY.value: N_("family details"),
+    DataCategory.NEEDS.value: N_("needs"),
+    DataCategory.HEALTH.value: N_("health information"),
+    DataCategory.PROTECTION.value: N_("safety concerns"),
+    DataCategory.LEGAL_STATUS.value: N_("legal status"),
+    DataCategory.CASE_NOTES.value: N_("case notes"),
+    DataCategory.DOCUMENTS.value: N_("documents"),
+}
 PURPOSE_LABELS: dict[str, str] = {
     Purpose.REFERRAL.value: N_("Referral"),
     Purpose.HANDOVER.value: N_("Handover"),
@@ -59,6 +75,13 @@ PURPOSE_HINTS: dict[str, str] = {
     Purpose.HANDOVER.value: N_("Passing the client's case to another organisation"),
     Purpose.SERVICE_COORDINATION.value: N_("Services working together on the client's plan"),
     Purpose.FOLLOW_UP.value: N_("Checking how the client is doing afterwards"),
+}
+#: The purposes inside a sentence ("for referrals").
+PURPOSE_PHRASES: dict[str, str] = {
+    Purpose.REFERRAL.value: N_("referrals"),
+    Purpose.HANDOVER.value: N_("handing over the case"),
+    Purpose.SERVICE_COORDINATION.value: N_("coordinating services"),
+    Purpose.FOLLOW_UP.value: N_("follow-up"),
 }
 #: How consent was given, as staff record it in person.
 METHOD_LABELS: dict[str, str] = {
@@ -111,8 +134,10 @@ CLOSURE_LABELS: dict[str, str] = {
     "other": N_("Other"),
 }
 
-assert set(CATEGORY_LABELS) == set(CATEGORY_HINTS) == {c.value for c in DataCategory}
-assert set(PURPOSE_LABELS) == set(PURPOSE_HINTS) == {p.value for p in Purpose}
+assert set(CATEGORY_LABELS) == set(CATEGORY_HINTS) == set(CATEGORY_PHRASES)
+assert set(CATEGORY_LABELS) == {c.value for c in DataCategory}
+assert set(PURPOSE_LABELS) == set(PURPOSE_HINTS) == set(PURPOSE_PHRASES)
+assert set(PURPOSE_LABELS) == {p.value for p in Purpose}
 assert set(METHOD_LABELS) == {m.value for m in GrantMethod}
 assert set(GRANTOR_LABELS) == {g.value for g in GrantorRelationship}
 assert set(ORG_TYPE_LABELS) == {t.value for t in OrgType}

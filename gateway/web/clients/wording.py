@@ -1,5 +1,5 @@
 """A consent in plain words: "Northside may send Harbour your identity and needs, for
-referral, until 3 March 2027" — what a case worker reads back to the client.
+referrals, until 3 March 2027" — what a case worker reads back to the client.
 
 Built in Python (not in a template) because the sentence depends on the language's list
 and date formats; every piece goes through the page's gettext.
@@ -18,12 +18,12 @@ from babel.lists import format_list
 
 from consent.models import ConsentStatus, ProvisionKind, RevokedVia
 from gateway.web.clients.labels import (
-    CATEGORY_LABELS,
+    CATEGORY_PHRASES,
     GRANTOR_LABELS,
     LANGUAGE_LABELS,
     METHOD_LABELS,
     ORG_TYPE_LABELS,
-    PURPOSE_LABELS,
+    PURPOSE_PHRASES,
 )
 
 __all__ = ["ConsentView", "Words", "consent_view", "recipient_names"]
@@ -50,12 +50,10 @@ class Words:
         return format_date(value, format="long", locale=self.language)
 
     def categories(self, codes: Iterable[str]) -> str:
-        labels = [self.gettext(CATEGORY_LABELS.get(c, c)) for c in codes]
-        return self.listed([_lower_first(x) for x in labels])
+        return self.listed([self.gettext(CATEGORY_PHRASES.get(c, c)) for c in codes])
 
     def purposes(self, codes: Iterable[str]) -> str:
-        labels = [self.gettext(PURPOSE_LABELS.get(c, c)) for c in codes]
-        return self.listed([_lower_first(x) for x in labels])
+        return self.listed([self.gettext(PURPOSE_PHRASES.get(c, c)) for c in codes])
 
     def org_type(self, code: str) -> str:
         label = _lower_first(self.gettext(ORG_TYPE_LABELS.get(code, code)))

@@ -230,8 +230,8 @@ def test_the_check_page_says_the_consent_in_plain_words_before_saving(
     check = desk.post(f"/ui/clients/{client_id}/consents/new", consent_form(harbour.id))
     assert check.status_code == 200
     assert (
-        "Northside Resettlement may send Harbour your identity and needs and assessment, "
-        f"for referral, until {long_date(2027, 3, 3)}."
+        "Northside Resettlement may send Harbour your identity and needs, "
+        f"for referrals, until {long_date(2027, 3, 3)}."
     ) in text_of(check)
     assert "Save consent" in check.text
     nothing_yet = desk.db.scalars(
@@ -244,7 +244,7 @@ def test_the_check_page_says_the_consent_in_plain_words_before_saving(
     record = text_of(desk.web.get(saved.headers["location"]))
     assert "Consent recorded" in record
     assert "In force" in record
-    assert "may send Harbour your identity and needs and assessment" in record
+    assert "may send Harbour your identity and needs" in record
     stored = desk.db.scalars(
         select(ConsentRecord).where(ConsentRecord.client_id == client_id)
     ).one()
@@ -265,8 +265,8 @@ def test_an_organisation_type_and_no_end_date_are_worded_too(desk: Desk) -> None
         ),
     )
     assert (
-        "may send any child protection service your protection and safety, "
-        "for referral and follow-up, until you withdraw your consent."
+        "may send any child protection service your safety concerns, "
+        "for referrals and follow-up, until you withdraw your consent."
     ) in text_of(check)
 
 
@@ -402,3 +402,39 @@ def test_a_form_without_the_csrf_token_changes_nothing(desk: Desk) -> None:
     )
     assert answer.status_code == 303
     assert "expired" in answer.headers["location"]
+
+
+def test_a_hub_admin_without_a_case_role_is_told_so(
+    make_org: MakeOrg,
+    make_account: MakeAccount,
+    staff_client: Callable[[Account], StaffClient],
+) -> None:
+    admin = staff_client(make_account(make_org("Hub"), roles=(Role.HUB_ADMIN,)))
+    page = admin.get("/ui/clients")
+    assert page.status_code == 403
+    assert "You cannot do this" in page.text
+
+
+def test_a_client_seen_through_consent_shows_what_the_consent_permits(
+    desk: Desk, make_org: MakeOrg, make_account: MakeAccount
+) -> None:
+    sender = make_account(make_org("Harbour"))
+    theirs = consent_clients.register_client(
+        desk.db,
+        caller_of(sender),
+        identity=IdentityIn.model_validate({"name": "Samir Haddad", "contact": "+351 1"}),
+    )
+    grant(
+        desk.db,
+        caller_of(sender),
+        theirs,
+        permit(
+            org=desk.account.org.id,
+            purposes=[Purpose.SERVICE_COORDINATION],
+            categories=[DataCategory.IDENTITY],
+        ),
+    )
+    page = text_of(desk.web.get(f"/ui/clients/{theirs.id}"))
+    assert "Samir Haddad" in page
+    assert "Harbour registered this client" in page
+    assert "+351 1" not in page  # contact details were not part of the consent
