@@ -30,10 +30,12 @@ from kernel.db import Base, new_id, utcnow
 __all__ = [
     "Case",
     "CaseStatus",
+    "DraftStatus",
     "Handover",
     "Kind",
     "OrgThresholds",
     "Referral",
+    "ReferralDraft",
     "ReferralEvent",
     "Status",
     "ThreadMessage",
@@ -207,4 +209,37 @@ class OrgThresholds(Base):
     start_hours: Mapped[int | None] = mapped_column(Integer)
     escalation_hours: Mapped[int | None] = mapped_column(Integer)
     first_contact_days: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DraftStatus(enum.StrEnum):
+    OPEN = "open"
+    SENT = "sent"
+
+
+class ReferralDraft(Base):
+    """A referral or handover being composed in the web pages, not yet sent.
+
+    The sender's working copy (`gateway.workflow.drafts`): kind, client, service and
+    consent chosen so far in clear (routing facts, like a referral's), the case summary
+    being written sealed under the client's data key, unminimised (it is the sender's own
+    data). It becomes a referral only through `submit()`; then `referral_id` names it and
+    the content is dropped, so the referral stays the one record of what was sent.
+    """
+
+    __tablename__ = "workflow_referral_draft"
+    __table_args__ = (Index("ix_workflow_referral_draft_org_status", "organisation_id", "status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    organisation_id: Mapped[uuid.UUID]
+    author_id: Mapped[uuid.UUID | None]
+    author_actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10), default=Kind.REFERRAL)
+    client_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    service_id: Mapped[uuid.UUID | None]
+    consent_id: Mapped[uuid.UUID | None]
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(10), default=DraftStatus.OPEN)
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("workflow_referral.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -49,9 +49,12 @@ from kernel.db import lock_key
 __all__ = [
     "HANDOVER_CODE",
     "PACKET_CONTEXT",
+    "Preview",
+    "Routed",
     "Submitted",
     "org_reference",
     "packet_context",
+    "preview",
     "queue_referral",
     "seal_packet",
     "submit",
@@ -213,6 +216,88 @@ def _ensure_case(session: Session, client_id: uuid.UUID, org_id: uuid.UUID) -> C
     return case
 
 
+@dataclass(frozen=True)
+class Routed:
+    """A packet checked for routing, with the consent decision for its receiver."""
+
+    data: dict[str, Any]
+    request: dict[str, Any]
+    task: dict[str, Any]
+    service: Service
+    receiver: Organisation
+    consent: Any
+    kind: Kind
+    present: frozenset[adapters.DataCategory]
+    decision: consent_decision.Decision
+
+
+def _route(session: Session, caller: Caller, packet: Bundle) -> Routed:
+    data = adapters.packet_dict(packet)
+    requests = _entries(data, "ServiceRequest")
+    tasks = _entries(data, "Task")
+    patients = _entries(data, "Patient")
+    if len(requests) != 1 or len(tasks) != 1 or len(patients) != 1:
+        raise _invalid(
+            "A referral packet holds exactly one Patient, ServiceRequest and Task.", "Bundle"
+        )
+    sr, task = requests[0], tasks[0]
+    service, receiver = _resolve_service(session, sr)
+    if receiver.id == caller.organisation_id:
+        raise _invalid(
+            "A referral goes to another organisation; this service is your own.",
+            "ServiceRequest.performer",
+        )
+    consent = _consent_of(session, caller, sr)
+    codes = {c.get("code") for c in (sr.get("code") or {}).get("coding", [])}
+    kind = Kind.HANDOVER if HANDOVER_CODE in codes else Kind.REFERRAL
+    present = adapters.categories_present(packet)
+    decided = consent_decision.decide(
+        session,
+        caller,
+        client_id=consent.client_id,
+        recipient_org_id=receiver.id,
+        recipient_org_type=receiver.org_type,
+        purpose=kind.value,
+        categories=present,
+    )
+    return Routed(data, sr, task, service, receiver, consent, kind, present, decided)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What `submit()` would send now: the receiver's view and what consent withholds.
+
+    `minimised` is the packet as the receiver would get it, None when the consent permits
+    nothing (then `submit()` would refuse); `withheld` the categories present but not
+    permitted.
+    """
+
+    routed: Routed
+    minimised: Bundle | None
+    withheld: tuple[adapters.DataCategory, ...]
+
+    @property
+    def permitted(self) -> bool:
+        return self.routed.decision.permit
+
+
+def preview(session: Session, caller: Caller, *, packet: Bundle) -> Preview:
+    """Check a packet as `submit()` does and minimise it, storing and sending nothing
+    (the consent decision is audited, as every decision is).
+
+    Raises:
+        SubmissionInvalid: it cannot be routed (names the element and why), as `submit()`.
+    """
+    _require_acting(caller)
+    routed = _route(session, caller, packet)
+    decided = routed.decision
+    withheld = tuple(sorted(routed.present - decided.permitted_categories))
+    if not decided.permit:
+        return Preview(routed, None, withheld)
+    minimised, _report = adapters.minimise(packet, decided.permitted_categories)
+    return Preview(routed, minimised, withheld)
+
+
 def submit(
     session: Session,
     caller: Caller,
@@ -245,34 +330,10 @@ def submit(
                     "This Idempotency-Key was used for a different submission."
                 )
             return Submitted(earlier, created=False)
-    data = adapters.packet_dict(packet)
-    requests = _entries(data, "ServiceRequest")
-    tasks = _entries(data, "Task")
-    patients = _entries(data, "Patient")
-    if len(requests) != 1 or len(tasks) != 1 or len(patients) != 1:
-        raise _invalid(
-            "A referral packet holds exactly one Patient, ServiceRequest and Task.", "Bundle"
-        )
-    sr, task = requests[0], tasks[0]
-    service, receiver = _resolve_service(session, sr)
-    if receiver.id == caller.organisation_id:
-        raise _invalid(
-            "A referral goes to another organisation; this service is your own.",
-            "ServiceRequest.performer",
-        )
-    consent = _consent_of(session, caller, sr)
-    codes = {c.get("code") for c in (sr.get("code") or {}).get("coding", [])}
-    kind = Kind.HANDOVER if HANDOVER_CODE in codes else Kind.REFERRAL
-    present = adapters.categories_present(packet)
-    decided = consent_decision.decide(
-        session,
-        caller,
-        client_id=consent.client_id,
-        recipient_org_id=receiver.id,
-        recipient_org_type=receiver.org_type,
-        purpose=kind.value,
-        categories=present,
-    )
+    routed = _route(session, caller, packet)
+    data, sr, task = routed.data, routed.request, routed.task
+    service, receiver, consent, kind = routed.service, routed.receiver, routed.consent, routed.kind
+    present, decided = routed.present, routed.decision
     if not decided.permit:
         audit.record(
             session,
