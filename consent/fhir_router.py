@@ -32,6 +32,43 @@ __all__ = ["make_fhir_router", "search_consents"]
 
 FHIR_JSON = "application/fhir+json"
 _PREFIXES = ("ge", "gt", "le", "lt", "eq")
+_UUID = r"[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}"
+_DATE = r"[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+_TIME = (
+    r"T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+    r"(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])?"
+)
+# What `_ref_id` and `_parse_date` read, stated in the document (they keep their messages).
+_PERIOD = {"items": {"type": "string", "pattern": rf"^({'|'.join(_PREFIXES)})?{_DATE}({_TIME})?$"}}
+# The members `fhir.consent_from_fhir` looks for first; the rest is FHIR R4's Consent.
+_CONSENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            media: {
+                "schema": {
+                    "type": "object",
+                    "required": ["resourceType", "patient"],
+                    "properties": {
+                        "resourceType": {"const": "Consent"},
+                        "patient": {
+                            "type": "object",
+                            "required": ["reference"],
+                            "properties": {
+                                "reference": {"type": "string", "pattern": rf"^Patient/{_UUID}$"}
+                            },
+                        },
+                    },
+                }
+            }
+            for media in (FHIR_JSON, "application/json")
+        },
+    }
+}
+
+
+def _reference(kind: str) -> dict[str, str]:
+    return {"pattern": rf"^({kind}/)?{_UUID}$"}
 
 
 def _parse_date(value: str) -> tuple[str, dt.datetime]:
@@ -123,7 +160,9 @@ def make_fhir_router(
         provisions = service.provisions_of(session, records)
         return [fhir.consent_to_fhir(r, provisions[r.id]) for r in records]
 
-    @router.post("/Consent", status_code=201, response_class=JSONResponse)
+    @router.post(
+        "/Consent", status_code=201, response_class=JSONResponse, openapi_extra=_CONSENT_BODY
+    )
     def create_consent(
         body: dict[str, Any] = Body(...),
         session: Session = db,
@@ -163,11 +202,11 @@ def make_fhir_router(
     def search(
         session: Session = db,
         caller: Caller = current_caller,
-        patient: str | None = None,
+        patient: str | None = Query(None, json_schema_extra=_reference("Patient")),
         status: str | None = None,
-        actor: str | None = None,
+        actor: str | None = Query(None, json_schema_extra=_reference("Organization")),
         purpose: str | None = None,
-        period: list[str] = Query(default_factory=list),
+        period: list[str] = Query(default_factory=list, json_schema_extra=_PERIOD),
         count: int = Query(default=50, ge=1, le=200, alias="_count"),
     ) -> JSONResponse:
         require_scope(scope_allows, caller, "Consent", "s")

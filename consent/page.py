@@ -38,7 +38,8 @@ def make_page_router(
     session_dependency: Callable[..., Any], *, organisations: Organisations, base_url: str
 ) -> APIRouter:
     """The public consent-page routes (authenticated by link token, then page cookie)."""
-    router = APIRouter(prefix=_PATH, tags=["consent page (public)"], include_in_schema=True)
+    # HTML pages for a browser, like /ui: not part of the API the OpenAPI document states.
+    router = APIRouter(prefix=_PATH, include_in_schema=False)
     db = Depends(session_dependency, scope="function")
     secure = base_url.startswith("https://")
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adapters import DataCategory
 from consent.models import GrantMethod, GrantorRelationship, LinkKind, ProvisionKind, Purpose
+from kernel.inputs import IsoDate, IsoDateTime, StrictInt
 from kernel.organisations import OrgType
 
 __all__ = [
@@ -44,7 +45,7 @@ class IdentityIn(BaseModel):
     """The minimal identity kept (encrypted) for consent and matching."""
 
     name: str = Field(min_length=1, max_length=200)
-    birth_date: dt.date | None = None
+    birth_date: IsoDate | None = None
     preferred_language: Language = "en"
     contact: str | None = Field(default=None, max_length=200, description="Phone or email.")
 
@@ -115,8 +116,8 @@ class ConsentCreate(BaseModel):
     grantor: GrantorIn | None = None
     method: GrantMethod
     witness: str | None = Field(default=None, max_length=200)
-    period_start: dt.datetime | None = None
-    period_end: dt.datetime | None = None
+    period_start: IsoDateTime | None = None
+    period_end: IsoDateTime | None = None
     language: Language = "en"
     provisions: list[ProvisionIn] = Field(default_factory=list, max_length=50)
 
@@ -176,7 +177,7 @@ class DecisionRead(BaseModel):
 class PageLinkCreate(BaseModel):
     language: Language | None = None
     second_check: Literal["code", "birth-date"] = "code"
-    valid_minutes: int = Field(default=60 * 24, ge=5, le=60 * 24 * 7)
+    valid_minutes: StrictInt = Field(default=60 * 24, ge=5, le=60 * 24 * 7)
 
 
 class PageLinkRead(BaseModel):

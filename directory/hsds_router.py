@@ -9,9 +9,10 @@ import datetime as dt
 import math
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi import Query as Param
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,7 @@ from directory.models import (
     TaxonomyTerm,
     Visibility,
 )
+from directory.search import MAX_PAGE as _PAGES
 from directory.search import (
     Page,
     Query,
@@ -42,8 +44,15 @@ from directory.search import (
     search,
 )
 from kernel.caller import Caller
+from kernel.inputs import IsoDateTime
 
 __all__ = ["make_router"]
+
+# The parameters' limits as the document states them; the checks below keep their messages.
+PageNumber = Annotated[int, Param(json_schema_extra={"minimum": 1, "maximum": _PAGES})]
+PerPage = Annotated[int, Param(json_schema_extra={"minimum": 1, "maximum": 100})]
+UuidText = Annotated[str | None, Param(json_schema_extra={"format": "uuid"})]
+JsonOnly = Annotated[str, Param(json_schema_extra={"enum": ["json"]})]
 
 
 def _uuid(value: str | None, name: str) -> list[uuid.UUID]:
@@ -55,9 +64,12 @@ def _uuid(value: str | None, name: str) -> list[uuid.UUID]:
         raise BadSearchParameter(name, "must be a UUID") from None
 
 
+MAX_PAGE = 100_000
+
+
 def _paging(page: int, per_page: int) -> None:
-    if page < 1:
-        raise BadSearchParameter("page", "must be 1 or more")
+    if not 1 <= page <= MAX_PAGE:  # past it the offset overflows the database's integers
+        raise BadSearchParameter("page", f"must be between 1 and {MAX_PAGE}")
     if not 1 <= per_page <= 100:
         raise BadSearchParameter("per_page", "must be between 1 and 100")
 
@@ -102,15 +114,15 @@ def make_router(wiring: Wiring) -> APIRouter:
         session: Session = session_dep,
         caller: Caller | None = optional_dep,
         search: str | None = None,
-        page: int = 1,
-        per_page: int = 20,
-        taxonomy_term_id: str | None = None,
-        taxonomy_id: str | None = None,
-        organization_id: str | None = None,
-        modified_after: dt.datetime | None = None,
+        page: PageNumber = 1,
+        per_page: PerPage = 20,
+        taxonomy_term_id: UuidText = None,
+        taxonomy_id: UuidText = None,
+        organization_id: UuidText = None,
+        modified_after: IsoDateTime | None = None,
         minimal: bool = False,
         full: bool = False,
-        format: str = "json",
+        format: JsonOnly = "json",
     ) -> dict[str, Any]:
         if format != "json":
             raise BadSearchParameter("format", "only json is offered")
@@ -190,11 +202,11 @@ def make_router(wiring: Wiring) -> APIRouter:
         session: Session = session_dep,
         caller: Caller | None = optional_dep,
         search: str | None = None,
-        page: int = 1,
-        per_page: int = 20,
+        page: PageNumber = 1,
+        per_page: PerPage = 20,
         full: bool = False,
         full_service: bool = False,
-        format: str = "json",
+        format: JsonOnly = "json",
     ) -> dict[str, Any]:
         """`full`: each organization with its `services` (list shape); `full_service`: with
         its services fully nested."""
@@ -238,16 +250,16 @@ def make_router(wiring: Wiring) -> APIRouter:
         session: Session = session_dep,
         caller: Caller | None = optional_dep,
         search: str | None = None,
-        page: int = 1,
-        per_page: int = 20,
-        taxonomy_term_id: str | None = None,
-        taxonomy_id: str | None = None,
-        organization_id: str | None = None,
-        modified_after: dt.datetime | None = None,
+        page: PageNumber = 1,
+        per_page: PerPage = 20,
+        taxonomy_term_id: UuidText = None,
+        taxonomy_id: UuidText = None,
+        organization_id: UuidText = None,
+        modified_after: IsoDateTime | None = None,
         full: bool = False,
-        format: str = "json",
+        format: JsonOnly = "json",
         postcode: str | None = None,
-        proximity: str | None = None,
+        proximity: Annotated[float | None, Param(gt=0, le=2_000_000)] = None,
     ) -> dict[str, Any]:
         """One row per service at location the caller may see (its service visible to them).
 
@@ -272,12 +284,7 @@ def make_router(wiring: Wiring) -> APIRouter:
         if proximity is not None:
             if postcode is None:
                 raise BadSearchParameter("proximity", "needs a postcode")
-            try:
-                metres = float(proximity)
-            except ValueError:
-                raise BadSearchParameter("proximity", "metres, a number") from None
-            if not 0 < metres <= 2_000_000:
-                raise BadSearchParameter("proximity", "must be above 0 and at most 2000000")
+            metres = proximity
             centre = _postcode_centre(session, postcode)
             if centre is None:
                 raise BadSearchParameter("postcode", "no known location has this postcode")
@@ -331,7 +338,10 @@ def make_router(wiring: Wiring) -> APIRouter:
 
     @router.get("/taxonomies", summary="Taxonomies")
     def taxonomies(
-        session: Session = session_dep, search: str | None = None, page: int = 1, per_page: int = 20
+        session: Session = session_dep,
+        search: str | None = None,
+        page: PageNumber = 1,
+        per_page: PerPage = 20,
     ) -> dict[str, Any]:
         _paging(page, per_page)
         stmt = select(Taxonomy)
@@ -354,11 +364,11 @@ def make_router(wiring: Wiring) -> APIRouter:
     def taxonomy_terms(
         session: Session = session_dep,
         search: str | None = None,
-        page: int = 1,
-        per_page: int = 20,
-        taxonomy_id: str | None = None,
+        page: PageNumber = 1,
+        per_page: PerPage = 20,
+        taxonomy_id: UuidText = None,
         top_only: bool = False,
-        parent_id: str | None = None,
+        parent_id: UuidText = None,
     ) -> dict[str, Any]:
         _paging(page, per_page)
         stmt = select(TaxonomyTerm, Taxonomy).join(
@@ -366,11 +376,11 @@ def make_router(wiring: Wiring) -> APIRouter:
         )
         if search:
             stmt = stmt.where(func.lower(TaxonomyTerm.name).contains(search.lower()))
-        if taxonomy_id:
+        if taxonomy_id is not None:
             stmt = stmt.where(TaxonomyTerm.taxonomy_id.in_(_uuid(taxonomy_id, "taxonomy_id")))
         if top_only:
             stmt = stmt.where(TaxonomyTerm.parent_id.is_(None))
-        if parent_id:
+        if parent_id is not None:
             stmt = stmt.where(TaxonomyTerm.parent_id.in_(_uuid(parent_id, "parent_id")))
         total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         rows = session.execute(

@@ -6,7 +6,7 @@ caller and the services decide who may do what.
 
 from __future__ import annotations
 
-import datetime as dt
+import re
 import uuid
 from typing import Annotated, Any
 
@@ -18,11 +18,15 @@ from directory import service as directory_service
 from directory.access import Viewer
 from directory.dependencies import Wiring
 from directory.matching import match
+from directory.models import Capacity
+from directory.schemas import CODE_PATTERN as _CODE_PATTERN
 from directory.schemas import EndpointIn, MatchIn, ModerationIn, OrganizationIn, ServiceIn
-from directory.search import Hit, Page
+from directory.search import MAX_PAGE, MAX_PER_PAGE, Hit, Page
 from directory.search import Query as SearchQuery
 from directory.search import search as run_search
+from directory.vocabulary import POPULATIONS
 from kernel.caller import Caller
+from kernel.inputs import IsoDateTime
 
 __all__ = ["hit_document", "make_router"]
 
@@ -55,15 +59,23 @@ def _page(page: Page, viewer: Viewer) -> dict[str, Any]:
     }
 
 
+_LATITUDE = r"[-+]?(?:90(?:\.0+)?|[1-8]?\d(?:\.\d+)?)"
+_LONGITUDE = r"[-+]?(?:180(?:\.0+)?|(?:1[0-7]\d|[1-9]?\d)(?:\.\d+)?)"
+POINT = rf"^\s*{_LATITUDE}\s*,\s*{_LONGITUDE}\s*$"
+_POINT = re.compile(POINT)
+# What the search checks, stated in the document (the checks keep their own messages).
+_POINT_DOC = {"description": "latitude,longitude in decimal degrees", "pattern": POINT}
+_CODES = {"type": "array", "items": {"type": "string", "pattern": _CODE_PATTERN}}
+
+
 def _point(value: str | None, name: str) -> tuple[float, float] | None:
     from directory.errors import BadSearchParameter
 
     if value is None:
         return None
-    try:
-        lat, lon = (float(part) for part in value.split(","))
-    except ValueError:
-        raise BadSearchParameter(name, "give latitude,longitude in decimal degrees") from None
+    if not _POINT.fullmatch(value):
+        raise BadSearchParameter(name, "give latitude,longitude in decimal degrees")
+    lat, lon = (float(part) for part in value.split(","))
     return lat, lon
 
 
@@ -81,21 +93,31 @@ def make_router(wiring: Wiring) -> APIRouter:
     def search_services(
         session: Session = session_dep,
         caller: Caller | None = optional_dep,
-        category: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI query list
-        type: Annotated[list[str], Query()] = [],  # noqa: B006
-        population: Annotated[list[str], Query()] = [],  # noqa: B006
+        category: Annotated[list[str], Query(json_schema_extra=_CODES)] = [],  # noqa: B006
+        type: Annotated[list[str], Query(json_schema_extra=_CODES)] = [],  # noqa: B006
+        population: Annotated[
+            list[str], Query(json_schema_extra={"items": {"enum": list(POPULATIONS)}})
+        ] = [],  # noqa: B006
         language: Annotated[list[str], Query()] = [],  # noqa: B006
         q: str | None = None,
-        near: Annotated[str | None, Query(description="latitude,longitude")] = None,
-        radius_km: float | None = None,
-        within_area: Annotated[str | None, Query(description="latitude,longitude")] = None,
+        near: Annotated[str | None, Query(json_schema_extra=_POINT_DOC)] = None,
+        radius_km: Annotated[
+            float | None, Query(json_schema_extra={"exclusiveMinimum": 0, "maximum": 2000})
+        ] = None,
+        within_area: Annotated[str | None, Query(json_schema_extra=_POINT_DOC)] = None,
         open_now: bool = False,
         accepting_referrals: bool | None = None,
-        capacity: Annotated[list[str], Query()] = [],  # noqa: B006
-        modified_after: dt.datetime | None = None,
-        sort: str = "relevance",
-        page: int = 1,
-        per_page: int = 20,
+        capacity: Annotated[
+            list[str], Query(json_schema_extra={"items": {"enum": [c.value for c in Capacity]}})
+        ] = [],  # noqa: B006
+        modified_after: IsoDateTime | None = None,
+        sort: Annotated[
+            str, Query(json_schema_extra={"enum": ["relevance", "distance", "name"]})
+        ] = "relevance",
+        page: Annotated[int, Query(json_schema_extra={"minimum": 1, "maximum": MAX_PAGE})] = 1,
+        per_page: Annotated[
+            int, Query(json_schema_extra={"minimum": 1, "maximum": MAX_PER_PAGE})
+        ] = 20,
     ) -> dict[str, Any]:
         viewer = wiring.viewer(caller, "HealthcareService")
         point = _point(near, "near")

@@ -11,11 +11,14 @@ import zoneinfo
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.config import JsonDict
 
 from directory.models import Capacity, ServiceStatus, Visibility
 from directory.vocabulary import POPULATIONS
+from kernel.inputs import StrictBool, StrictFloat, StrictInt
 
 __all__ = [
+    "CODE_PATTERN",
     "AreaIn",
     "EndpointIn",
     "LocationIn",
@@ -27,10 +30,37 @@ __all__ = [
     "ServiceIn",
 ]
 
-_CODE = r"^[a-z0-9][a-z0-9.\-]{0,99}$"
-_LANG = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+CODE_PATTERN = r"^[a-z0-9][a-z0-9.\-]{0,99}$"
+_LANG_PATTERN = r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$"
+_LANG = re.compile(_LANG_PATTERN)
 _TIME = r"^([01]\d|2[0-3]):[0-5]\d$"
 _DAYS = {"MO", "TU", "WE", "TH", "FR", "SA", "SU"}
+_DAY = "(" + "|".join(f"[{d[0]}{d[0].lower()}][{d[1]}{d[1].lower()}]" for d in sorted(_DAYS)) + ")"
+
+# What the validators below check, stated in the OpenAPI document too (they keep their
+# own messages), so that the document's "valid" is the hub's.
+_CODES_DOC: JsonDict = {"items": {"type": "string", "pattern": CODE_PATTERN}}
+_LANGS_DOC: JsonDict = {"items": {"type": "string", "pattern": _LANG_PATTERN}}
+_POPULATIONS_DOC: JsonDict = {"items": {"enum": list(POPULATIONS)}}
+_JWK_DOC: JsonDict = {
+    "anyOf": [
+        {
+            "type": "object",
+            "required": ["kty"],
+            "properties": {"kty": {"enum": ["OKP", "EC", "RSA"]}},
+            "not": {"anyOf": [{"required": [m]} for m in ("d", "p", "q", "dp", "dq", "qi", "k")]},
+        },
+        {"type": "null"},
+    ]
+}
+_EXTENT_DOC: JsonDict = {
+    "type": "object",
+    "required": ["type", "coordinates"],
+    "properties": {
+        "type": {"enum": ["Polygon", "MultiPolygon"]},
+        "coordinates": {"type": "array", "minItems": 1},
+    },
+}
 
 
 class _In(BaseModel):
@@ -70,15 +100,15 @@ class EndpointIn(_In):
     address: str = Field(pattern=r"^https://[^\s]{3,490}$")
     name: str | None = Field(default=None, max_length=250)
     payload_types: list[str] = Field(default_factory=lambda: ["application/fhir+json"])
-    public_jwk: dict[str, Any] | None = None
-    active: bool = True
+    public_jwk: dict[str, Any] | None = Field(default=None, json_schema_extra=_JWK_DOC)
+    active: StrictBool = True
 
     @field_validator("public_jwk")
     @classmethod
     def _public_only(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is None:
             return None
-        if value.get("kty") not in {"OKP", "EC", "RSA"}:
+        if value.get("kty") not in ("OKP", "EC", "RSA"):  # a tuple: the value may be a dict
             raise ValueError("public_jwk needs kty OKP, EC or RSA")
         private = {"d", "p", "q", "dp", "dq", "qi", "k"} & set(value)
         if private:
@@ -109,7 +139,10 @@ class LocationIn(_In):
 
 
 class ScheduleIn(_In):
-    byday: str = Field(description="Comma separated iCal days, e.g. MO,TU,WE")
+    byday: str = Field(
+        description="Comma separated iCal days, e.g. MO,TU,WE",
+        pattern=rf"^{_DAY}(,{_DAY})*$",
+    )
     opens_at: str = Field(pattern=_TIME)
     closes_at: str = Field(pattern=_TIME)
     description: str | None = Field(default=None, max_length=500)
@@ -128,12 +161,14 @@ class ScheduleIn(_In):
 class AreaIn(_In):
     name: str | None = Field(default=None, max_length=250)
     description: str | None = Field(default=None, max_length=2000)
-    extent: dict[str, Any] = Field(description="GeoJSON Polygon or MultiPolygon")
+    extent: dict[str, Any] = Field(
+        description="GeoJSON Polygon or MultiPolygon", json_schema_extra=_EXTENT_DOC
+    )
 
     @field_validator("extent")
     @classmethod
     def _polygon(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if value.get("type") not in {"Polygon", "MultiPolygon"}:
+        if value.get("type") not in ("Polygon", "MultiPolygon"):  # the value may be a dict
             raise ValueError("extent must be a GeoJSON Polygon or MultiPolygon")
         if not isinstance(value.get("coordinates"), list) or not value["coordinates"]:
             raise ValueError("extent needs coordinates")
@@ -151,11 +186,13 @@ class ServiceIn(_In):
     status: ServiceStatus = ServiceStatus.ACTIVE
     visibility: Visibility = Visibility.PUBLIC
     program: str | None = Field(default=None, max_length=200)
-    categories: list[str] = Field(default_factory=list, max_length=20)
-    types: list[str] = Field(default_factory=list, max_length=40)
-    languages: list[str] = Field(default_factory=list, max_length=40)
-    populations: list[str] = Field(default_factory=list, max_length=20)
-    accepts_electronic_referrals: bool = False
+    categories: list[str] = Field(default_factory=list, max_length=20, json_schema_extra=_CODES_DOC)
+    types: list[str] = Field(default_factory=list, max_length=40, json_schema_extra=_CODES_DOC)
+    languages: list[str] = Field(default_factory=list, max_length=40, json_schema_extra=_LANGS_DOC)
+    populations: list[str] = Field(
+        default_factory=list, max_length=20, json_schema_extra=_POPULATIONS_DOC
+    )
+    accepts_electronic_referrals: StrictBool = False
     capacity: Capacity | None = None
     capacity_note: str | None = Field(default=None, max_length=500)
     wait_time_days: int | None = Field(default=None, ge=0, le=3650)
@@ -165,7 +202,11 @@ class ServiceIn(_In):
     fees_description: str | None = Field(default=None, max_length=2000)
     minimum_age: int | None = Field(default=None, ge=0, le=150)
     maximum_age: int | None = Field(default=None, ge=0, le=150)
-    timezone: str = "UTC"
+    timezone: str = Field(
+        default="UTC",
+        description="An IANA time zone, e.g. Europe/London",
+        json_schema_extra={"pattern": r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$"},
+    )
     phones: list[PhoneIn] = Field(default_factory=list, max_length=20)
     locations: list[LocationIn] = Field(default_factory=list, max_length=50)
     schedules: list[ScheduleIn] = Field(default_factory=list, max_length=50)
@@ -179,7 +220,7 @@ class ServiceIn(_In):
     @classmethod
     def _codes(cls, value: list[str]) -> list[str]:
         for code in value:
-            if not re.match(_CODE, code):
+            if not re.match(CODE_PATTERN, code):
                 raise ValueError(f"{code!r} is not a taxonomy code")
         return sorted(set(value))
 
@@ -212,13 +253,15 @@ class MatchIn(_In):
     """A client's situation, for matching (never stored, never logged)."""
 
     needs: list[str] = Field(min_length=1, max_length=20, description="category or type codes")
-    languages: list[str] = Field(default_factory=list, max_length=10)
-    populations: list[str] = Field(default_factory=list, max_length=20)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
-    max_distance_km: float = Field(default=25.0, gt=0, le=1000)
-    age: int | None = Field(default=None, ge=0, le=150)
-    limit: int = Field(default=20, ge=1, le=100)
+    languages: list[str] = Field(default_factory=list, max_length=10, json_schema_extra=_LANGS_DOC)
+    populations: list[str] = Field(
+        default_factory=list, max_length=20, json_schema_extra=_POPULATIONS_DOC
+    )
+    latitude: StrictFloat | None = Field(default=None, ge=-90, le=90)
+    longitude: StrictFloat | None = Field(default=None, ge=-180, le=180)
+    max_distance_km: StrictFloat = Field(default=25.0, gt=0, le=1000)
+    age: StrictInt | None = Field(default=None, ge=0, le=150)
+    limit: StrictInt = Field(default=20, ge=1, le=100)
 
     _langs = field_validator("languages")(_languages)
     _pops = field_validator("populations")(_populations)

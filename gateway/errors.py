@@ -14,14 +14,21 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from adapters import AdapterError
 from kernel.errors import RefhubError
 
-__all__ = ["ResponsesDoc", "error_responses", "install_error_handlers", "problem_response"]
+__all__ = [
+    "ResponsesDoc",
+    "error_responses",
+    "http_problem",
+    "install_error_handlers",
+    "problem_response",
+]
 
 log = structlog.get_logger("refhub.errors")
 
@@ -174,8 +181,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """An HTTP-level error (404 route, 405, 413...) as problem JSON / OperationOutcome."""
     title = _title(exc.status_code)
     detail = exc.detail if isinstance(exc.detail, str) else title
     code = title.lower().replace(" ", "-").replace("'", "")
@@ -187,6 +194,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         detail=detail,
         headers=dict(exc.headers or {}),
     )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return http_problem(request, exc)
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
@@ -207,6 +219,49 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
         title="Conflict",
         detail="This change conflicts with one stored at the same moment (a duplicate); "
         "nothing was changed. Read the current state, then retry if still needed.",
+    )
+
+
+async def _database_busy(request: Request, exc: Exception) -> JSONResponse:
+    """The database is busy or out of reach for now: waiting on the embedded database's
+    write lock past its timeout, a deadlock broken by PostgreSQL, no pooled connection
+    free, a lost connection. The transaction was rolled back; retrying is safe."""
+    log.warning("request.database_busy", error=type(getattr(exc, "orig", exc)).__name__)
+    return problem_response(
+        request,
+        status=503,
+        code="database-busy",
+        title="The hub is busy",
+        detail="The hub's database could not take this request in time; nothing was "
+        "changed. Retry in a few seconds.",
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+    """A value the database refused to store or compare: PostgreSQL takes no NUL character
+    in text, and no number beyond its column's range. Rolled back; the value is not logged
+    (it may be client data)."""
+    log.warning("request.unstorable_input", error=type(getattr(exc, "orig", exc)).__name__)
+    return problem_response(
+        request,
+        status=422,
+        code="unstorable-input",
+        title="Input the hub cannot store",
+        detail="A value in the request cannot be stored (a NUL character in text, or a "
+        "number out of range); nothing was changed.",
+    )
+
+
+async def _too_deep(request: Request, exc: Exception) -> JSONResponse:
+    """Input nested so deeply that processing it exhausted the stack (a hostile body)."""
+    log.warning("request.input_too_deep")
+    return problem_response(
+        request,
+        status=422,
+        code="input-too-deep",
+        title="Input nested too deeply",
+        detail="The request's data nests too deeply to be processed; nothing was stored.",
     )
 
 
@@ -258,5 +313,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DataError, _unstorable)
+    app.add_exception_handler(OperationalError, _database_busy)
+    app.add_exception_handler(PoolTimeout, _database_busy)
     app.add_exception_handler(ClientDisconnect, _client_gone)
+    app.add_exception_handler(RecursionError, _too_deep)
     app.add_exception_handler(Exception, _unexpected_error)

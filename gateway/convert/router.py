@@ -10,7 +10,7 @@ from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 import adapters
 from gateway.auth.dependencies import CurrentCaller
@@ -18,6 +18,7 @@ from gateway.convert import schemas
 from gateway.dependencies import DbSession, release
 from gateway.errors import error_responses
 from gateway.http.body import Body, body_reader
+from gateway.http.openapi import FHIR_BUNDLE_INPUT, SUMMARY_INPUT
 
 __all__ = ["router"]
 
@@ -33,10 +34,11 @@ MAX_INPUT_BYTES = 5 * 1024 * 1024
     openapi_extra={
         "requestBody": {
             "required": True,
+            "description": "The input in the format `from` names.",
             "content": {
-                "application/json": {},
-                "text/csv": {},
-                "application/fhir+json": {},
+                "application/json": {"schema": SUMMARY_INPUT},
+                "text/csv": {"schema": {"type": "string"}},
+                "application/fhir+json": {"schema": FHIR_BUNDLE_INPUT},
             },
         }
     },
@@ -45,8 +47,8 @@ def convert(
     caller: CurrentCaller,
     session: DbSession,
     body: Annotated[Body, Depends(body_reader(MAX_INPUT_BYTES, "conversion"))],
-    source: Annotated[str, Query(alias="from", description="summary, csv or fhir")],
-    target: Annotated[str, Query(alias="to", description="fhir, summary, csv or html")],
+    source: Annotated[str, Query(alias="from", json_schema_extra={"enum": adapters.readable()})],
+    target: Annotated[str, Query(alias="to", json_schema_extra={"enum": adapters.writable()})],
     language: Annotated[str, Query(pattern=r"^[a-z]{2}$")] = "en",
 ) -> schemas.ConversionOut:
     """Convert the request body from one format to another and return the result.
@@ -76,7 +78,11 @@ def formats() -> schemas.FormatsOut:
     )
 
 
-@router.get("/template.csv", response_class=PlainTextResponse)
+@router.get(
+    "/template.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 def template() -> PlainTextResponse:
     """The spreadsheet template for the CSV format (public)."""
     return PlainTextResponse(
@@ -86,7 +92,11 @@ def template() -> PlainTextResponse:
     )
 
 
-@router.get("/summary.schema.json")
+@router.get(
+    "/summary.schema.json",
+    response_class=Response,
+    responses={200: {"content": {"application/schema+json": {"schema": {"type": "object"}}}}},
+)
 def summary_schema() -> JSONResponse:
     """The JSON Schema of the refhub case summary format (public)."""
     return JSONResponse(adapters.summary_schema(), media_type="application/schema+json")

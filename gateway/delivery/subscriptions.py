@@ -30,6 +30,8 @@ from kernel.errors import NotFound
 
 __all__ = [
     "CAPABILITY",
+    "CRITERIA_PATTERN",
+    "SUBSCRIPTION_MEMBERS",
     "create_subscription",
     "delete_subscription",
     "get_subscription",
@@ -65,7 +67,24 @@ CAPABILITY: tuple[dict[str, Any], ...] = (
         ],
     },
 )
-_ORG_REF = re.compile(r"^(?:.*/)?Organization/([0-9a-fA-F-]{36})$")
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_ORG_REF = re.compile(rf"^(?:.*/)?Organization/({_UUID})$")
+_CRITERION = rf"({'|'.join(_REFERENCE_PARAMS)})(:[A-Za-z]+)?=Organization/{_UUID}"
+#: The criteria `_parse_criteria` reads, for the OpenAPI document (the topic form aside).
+CRITERIA_PATTERN = rf"^({'|'.join(RESOURCE_TYPES)})\?{_CRITERION}(&{_CRITERION})*$"
+#: What `create_subscription` checks of a body before the criteria, as a JSON Schema.
+SUBSCRIPTION_MEMBERS: dict[str, Any] = {
+    "criteria": {"type": "string", "maxLength": 500, "pattern": CRITERIA_PATTERN},
+    "channel": {
+        "type": "object",
+        "required": ["type", "endpoint"],
+        "properties": {
+            "type": {"const": "rest-hook"},
+            "endpoint": {"type": "string", "pattern": "^https://", "maxLength": 500},
+            "header": {"type": "array", "maxItems": 0},
+        },
+    },
+}
 
 
 def _extension(element: Any, url: str) -> dict[str, Any] | None:

@@ -13,6 +13,7 @@ from gateway.auth.dependencies import CurrentCaller
 from gateway.delivery import subscriptions
 from gateway.delivery.dependencies import require_access
 from gateway.dependencies import DbSession, RuntimeDep
+from gateway.http.openapi import fhir_body
 
 __all__ = ["router"]
 
@@ -20,7 +21,12 @@ FHIR_JSON = "application/fhir+json"
 router = APIRouter(prefix="/fhir", tags=["fhir"])
 
 
-@router.post("/Subscription", status_code=201, response_class=JSONResponse)
+@router.post(
+    "/Subscription",
+    status_code=201,
+    response_class=JSONResponse,
+    openapi_extra=fhir_body("Subscription", **subscriptions.SUBSCRIPTION_MEMBERS),
+)
 def create(
     caller: CurrentCaller,
     session: DbSession,

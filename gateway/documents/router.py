@@ -7,6 +7,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
+from pydantic import WithJsonSchema
 
 from gateway.auth.clients.scopes import scope_allows
 from gateway.auth.dependencies import CurrentCaller
@@ -22,6 +23,11 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 _RESOURCE = "DocumentReference"
+
+
+# A form field is left out, never null: the document says so (FastAPI's default for an
+# optional field would allow a null, which a form cannot carry).
+_OPTIONAL_UUID = WithJsonSchema({"type": "string", "format": "uuid"})
 
 
 def _need(caller: Caller, letter: str) -> None:
@@ -40,9 +46,9 @@ def upload(
     caller: CurrentCaller,
     session: DbSession,
     client_id: Annotated[uuid.UUID, Form()],
-    title: Annotated[str, Form(max_length=200)],
+    title: Annotated[str, Form(min_length=1, max_length=200, pattern=r"\S")],
     file: Annotated[UploadFile, File()],
-    referral_id: Annotated[uuid.UUID | None, Form()] = None,
+    referral_id: Annotated[uuid.UUID | None, Form(), _OPTIONAL_UUID] = None,
 ) -> DocumentRead:
     """Upload a document about a client you may see (multipart: `client_id`, `title`,
     `file`, optional `referral_id`). Accepted: PDF, PNG, JPEG, UTF-8 plain text, DOCX, ODT,

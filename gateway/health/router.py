@@ -29,6 +29,13 @@ class MetricsUnauthorized(RefhubError):
     title = "Unauthorized"
 
 
+_READINESS: dict[str, Any] = {
+    "type": "object",
+    "required": ["status", "checks"],
+    "properties": {"status": {"enum": ["ready", "not-ready"]}, "checks": {"type": "object"}},
+}
+
+
 @router.get("/healthz", summary="Liveness: the process is up")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
@@ -37,7 +44,12 @@ def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="Readiness: database, broker and relay are usable",
-    responses={503: {"description": "A dependency is not ready; `checks` says which."}},
+    responses={
+        503: {
+            "description": "A dependency is not ready; `checks` says which.",
+            "content": {"application/json": {"schema": _READINESS}},
+        }
+    },
 )
 def readyz(request: Request, runtime: RuntimeDep) -> JSONResponse:
     checks = health_service.readiness(runtime, relay=getattr(request.app.state, "relay", None))
@@ -46,7 +58,15 @@ def readyz(request: Request, runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}},
+        401: {"description": "REFHUB_METRICS_TOKEN is set and the bearer token is not it."},
+    },
+)
 def metrics(
     request: Request, runtime: RuntimeDep, authorization: str | None = Header(default=None)
 ) -> Response:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import uuid
 from typing import Any
 
@@ -23,12 +22,15 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from adapters import MalformedInput
+from adapters.encoding import load_json
 from directory.errors import BadSearchParameter
 from directory.fhir_search import bundle, fhir_response, id_list, number, params, token
 from directory.models import DirOrganization
 from gateway.auth.dependencies import CurrentCaller
-from gateway.dependencies import DbSession, RuntimeDep
+from gateway.dependencies import DbSession, RuntimeDep, release
 from gateway.errors import error_responses
+from gateway.http.openapi import fhir_body
 from gateway.workflow import access, content, fhir, queries, thread
 from gateway.workflow.change import Change, change
 from gateway.workflow.errors import NotAllowedChange, ReferralRefused, SubmissionInvalid
@@ -200,6 +202,7 @@ def read_task(task_id: uuid.UUID, caller: CurrentCaller, session: DbSession) -> 
     "/Task/{task_id}",
     summary="Update a referral Task (status, reason, business status, outputs)",
     responses=error_responses(400, 401, 403, 404, 409, 412, 422),
+    openapi_extra=fhir_body("Task", status={"type": "string"}, intent={"const": "order"}),
 )
 def update_task(
     task_id: uuid.UUID,
@@ -290,6 +293,9 @@ def read_service_request(
     "",
     summary="Submit a referral as a FHIR transaction Bundle",
     responses=error_responses(400, 401, 403, 409, 413, 422),
+    openapi_extra=fhir_body(
+        "Bundle", type={"const": "transaction"}, entry={"type": "array", "minItems": 1}
+    ),
 )
 def transaction(
     runtime: RuntimeDep,
@@ -306,6 +312,7 @@ def transaction(
     body = _json(data)
     if body.get("resourceType") != "Bundle" or body.get("type") != "transaction":
         raise SubmissionInvalid("POST /fhir takes a Bundle of type transaction.")
+    release(session)  # parsing holds no database lock
     packet = read_submission(data, "fhir")
     done = submit(
         session,
@@ -354,9 +361,11 @@ def transaction(
 
 def _json(data: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise SubmissionInvalid("The body is not JSON.") from None
+        value = load_json(data.decode("utf-8"), expected="a FHIR resource in JSON")
+    except UnicodeDecodeError:
+        raise SubmissionInvalid("The body is not UTF-8 JSON.") from None
+    except MalformedInput as exc:
+        raise SubmissionInvalid(f"The body is not usable JSON: {exc}.") from None
     if not isinstance(value, dict):
         raise SubmissionInvalid("The body must be a FHIR resource (a JSON object).")
     return value
@@ -381,7 +390,25 @@ def _service_request(session: Session, caller: Caller, referral: Referral) -> di
     raise SubmissionInvalid("The stored packet has no ServiceRequest.")
 
 
-@router.get("/Communication", summary="Search a referral's thread (part-of=Task/<id>)")
+_TASK_REFERENCE = r"^(Task/)?[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}$"
+
+
+@router.get(
+    "/Communication",
+    summary="Search a referral's thread (part-of=Task/<id>)",
+    responses=error_responses(400, 401, 403, 404),
+    openapi_extra={  # read by `params`, not by FastAPI: documented here
+        "parameters": [
+            {
+                "name": "part-of",
+                "in": "query",
+                "required": True,
+                "description": "The referral's Task (Task/<id>).",
+                "schema": {"type": "string", "pattern": _TASK_REFERENCE},
+            }
+        ]
+    },
+)
 def search_communications(
     request: Request, caller: CurrentCaller, session: DbSession, runtime: RuntimeDep
 ) -> JSONResponse:
@@ -408,6 +435,7 @@ def search_communications(
     "/Communication",
     summary="Send a message in a referral's thread",
     responses=error_responses(400, 401, 403, 404, 422),
+    openapi_extra=fhir_body("Communication"),
 )
 def create_communication(
     runtime: RuntimeDep, caller: CurrentCaller, session: DbSession, submitted: SubmissionBody

@@ -20,6 +20,7 @@ from gateway.auth.dependencies import CurrentCaller
 from gateway.dependencies import DbSession
 from gateway.errors import error_responses
 from gateway.workflow import stats
+from kernel.inputs import IsoDateTime
 
 __all__ = ["CSV_COLUMNS", "csv_rows", "router"]
 
@@ -131,8 +132,8 @@ def referral_report(
     caller: CurrentCaller,
     session: DbSession,
     side: Annotated[stats.Side, Query(description="sent or received")] = stats.Side.SENT,
-    since: Annotated[dt.datetime | None, Query(description="authored on or after")] = None,
-    until: Annotated[dt.datetime | None, Query(description="authored before")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="authored on or after")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="authored before")] = None,
     output: Annotated[str, Query(alias="format", pattern="^(json|csv)$")] = "json",
 ) -> Any:
     """Referral figures for a quality review: by status, kind and receiver (or sender),

@@ -7,7 +7,6 @@ referrals its organisation may not see.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import uuid
 from typing import Annotated, Any
@@ -21,6 +20,7 @@ from gateway.auth.dependencies import CurrentCaller
 from gateway.dependencies import DbSession, release
 from gateway.errors import error_responses
 from gateway.http.body import Body, body_reader
+from gateway.http.openapi import FHIR_BUNDLE_INPUT, SUMMARY_INPUT
 from gateway.workflow import (
     access,
     content,
@@ -48,6 +48,7 @@ from gateway.workflow.schemas import (
 )
 from gateway.workflow.submit import Submitted, submit
 from kernel.caller import Caller
+from kernel.inputs import IsoDateTime
 
 __all__ = [
     "MAX_SUBMISSION_BYTES",
@@ -62,6 +63,11 @@ __all__ = [
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 MAX_SUBMISSION_BYTES = 5 * 1024 * 1024
 _FORMATS = ("summary", "csv", "fhir")
+_COMPACT_JWS = {
+    "type": "string",
+    "description": "A compact JWS whose payload is the referral in `format`.",
+    "pattern": r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$",
+}
 
 
 def etag(referral: Referral) -> str:
@@ -133,11 +139,12 @@ def respond(session: DbSession, caller: Caller, done: Submitted, response: Respo
     openapi_extra={
         "requestBody": {
             "required": True,
+            "description": "The referral in the format `format` names (a JWS wraps one).",
             "content": {
-                "application/json": {},
-                "text/csv": {},
-                "application/fhir+json": {},
-                "application/jose": {"schema": {"type": "string", "description": "compact JWS"}},
+                "application/json": {"schema": SUMMARY_INPUT},
+                "text/csv": {"schema": {"type": "string"}},
+                "application/fhir+json": {"schema": FHIR_BUNDLE_INPUT},
+                "application/jose": {"schema": _COMPACT_JWS},
             },
         }
     },
@@ -147,7 +154,9 @@ def submit_referral(
     caller: CurrentCaller,
     session: DbSession,
     body: SubmissionBody,
-    source: Annotated[str, Query(alias="format", description="summary, csv or fhir")] = "summary",
+    source: Annotated[
+        str, Query(alias="format", json_schema_extra={"enum": list(_FORMATS)})
+    ] = "summary",
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> ReferralOut:
     """Submit one referral or handover (a case summary, a CSV family, or a FHIR Bundle).
@@ -181,7 +190,7 @@ def list_referrals(
     business_status: str | None = None,
     kind: Annotated[str | None, Query(pattern="^(referral|handover)$")] = None,
     client: uuid.UUID | None = None,
-    updated_since: dt.datetime | None = None,
+    updated_since: IsoDateTime | None = None,
     sort: Annotated[str, Query(pattern="^-?(updated|authored)$")] = "-updated",
     page: Annotated[int, Query(ge=1, le=10000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,

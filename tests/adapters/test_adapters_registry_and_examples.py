@@ -18,6 +18,7 @@ from adapters import (
     formats,
     parse_summary,
     readable,
+    summary_html,
     writable,
 )
 
@@ -79,3 +80,15 @@ def test_html_escapes_values_and_uses_the_receivers_language() -> None:
     other = convert(json.dumps(data), "summary", "html", language="sw")
     assert "Reason for referral" in other.outputs[0].content
     assert [w.code for w in other.warnings] == ["defaulted"]
+
+
+def test_the_summary_as_a_fragment_for_another_page() -> None:
+    data = json.loads((EXAMPLES / "summary.json").read_text("utf-8"))
+    data["summary"] = "<script>alert(1)</script>"
+    packet = build_packet(parse_summary(data)[0])
+    fragment = summary_html(packet, language="en", top_level=2)
+    assert fragment.startswith("<h2>") and "<h3>" in fragment and "<h1>" not in fragment
+    assert "<html" not in fragment and "<style>" not in fragment
+    assert "&lt;script&gt;" in fragment and "<script>" not in fragment
+    whole = convert(json.dumps(data), "summary", "html").outputs[0].content
+    assert whole.count("<h2>") == fragment.count("<h3>")  # the same sections, one level down

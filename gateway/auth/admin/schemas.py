@@ -7,6 +7,7 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.auth import credentials
 from gateway.auth.models import OrgStatus, OrgType
 from kernel.caller import Role
 
@@ -27,7 +28,10 @@ Email = str  # validated loosely: agencies use many domains; uniqueness is what 
 class AdminIn(BaseModel):
     email: Email = Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)
     display_name: str = Field(min_length=1, max_length=200)
-    password: str = Field(max_length=1024)
+    password: str = Field(
+        max_length=1024,
+        json_schema_extra={"minLength": credentials.MIN_PASSWORD_LENGTH},  # checked by the service
+    )
 
 
 class ApplicationIn(BaseModel):

@@ -11,6 +11,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import math
 import re
 import uuid
 from collections.abc import Mapping
@@ -127,7 +128,10 @@ def _number(claims: Mapping[str, Any], name: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _refuse(f"bad-{name}")
-    return float(value)
+    number = float(value)
+    if not math.isfinite(number) or abs(number) > 1e11:  # NaN, Infinity, beyond year 5000
+        raise _refuse(f"bad-{name}")
+    return number
 
 
 def verify(

@@ -32,6 +32,17 @@ _FIELDS = frozenset(
     {"grant_type", "client_assertion_type", "client_assertion", "scope", "client_id"}
 )
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_FORM = {  # read by `read_token_request`, not by FastAPI: documented here
+    "type": "object",
+    "required": ["grant_type", "client_assertion_type", "client_assertion"],
+    "properties": {
+        "grant_type": {"const": tokens.GRANT_TYPE},
+        "client_assertion_type": {"const": tokens.ASSERTION_TYPE},
+        "client_assertion": {"type": "string", "description": "The signed JWT (RFC 7523)."},
+        "scope": {"type": "string", "description": "Space-separated SMART system scopes."},
+        "client_id": {"type": "string"},
+    },
+}
 
 
 def token_url(settings: Settings) -> str:
@@ -92,6 +103,7 @@ def _oauth_error(exc: OAuthError, headers: dict[str, str] | None = None) -> JSON
         429: {"model": OAuthErrorResponse, "description": "slow_down, with Retry-After"},
     },
     summary="Exchange a signed client assertion for an access token (SMART Backend Services)",
+    openapi_extra={"requestBody": {"required": True, "content": {_FORM_TYPE: {"schema": _FORM}}}},
 )
 def issue_token(
     refusal: throttle.TokenRefusal, form: TokenForm, session: DbSession, runtime: RuntimeDep
