@@ -6,6 +6,8 @@
   a case worker sees those assigned to them or to their team, and, on the receiving side,
   the unassigned ones (the intake queue). System clients act for the whole organisation
   within their SMART scopes (`system/Task.rs`, `system/Task.u`, ...).
+- A referral the sender holds as a draft (`Task.status` draft, not yet requested) is the
+  sender's alone: the receiver sees it once it is requested.
 - A hub admin administers the network and sees no referral content.
 - For a handover, the sender keeps read access only until the handover is closed
   (`Handover.closed_at`); client content it reads is still narrowed by consent.
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session
 from gateway.auth.clients.scopes import scope_allows
 from gateway.auth.errors import Forbidden
 from gateway.workflow.errors import ReferralNotFound
-from gateway.workflow.models import Handover, Kind, Referral
+from gateway.workflow.models import Handover, Kind, Referral, Status
 from gateway.workflow.states import Party
 from kernel import audit
 from kernel.audit import Outcome
@@ -61,7 +63,7 @@ def visible_clause(caller: Caller) -> ColumnElement[bool]:
         return false()
     org = caller.organisation_id
     sender = and_(Referral.requester_org_id == org, _handover_open())
-    receiver = Referral.owner_org_id == org
+    receiver = and_(Referral.owner_org_id == org, Referral.status != Status.DRAFT.value)
     if sees_everything_of_side(caller):
         return or_(sender, receiver)
     mine_sent = [Referral.requester_assignee == caller.id]

@@ -183,3 +183,37 @@ def test_a_receiver_the_consent_does_not_name_is_refused_and_recorded(
     ).all()
     assert len(denied) == 1
     assert housing.get("/referrals?box=inbox").json()["total"] == 0
+
+
+def test_a_draft_task_is_the_senders_alone_until_it_is_requested(network: Network) -> None:
+    """A transaction whose Task is `draft` is stored for the sender; the receiver can neither
+    list nor read it (404, as for a referral of others) until the sender requests it."""
+    import json
+
+    import adapters
+
+    converted = adapters.convert(json.dumps(network.summary()).encode(), "summary", "fhir")
+    content = converted.outputs[0].content
+    bundle = json.loads(content if isinstance(content, bytes) else content.encode())
+    task = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Task")
+    task["status"] = "draft"
+    task.pop("businessStatus", None)
+    sent = network.sender.post(
+        "/fhir", json=bundle, headers={"Content-Type": "application/fhir+json"}
+    )
+    assert sent.status_code == 200, sent.text
+    locations = [e["response"]["location"] for e in sent.json()["entry"]]
+    rid = next(loc.split("/")[1] for loc in locations if loc.startswith("Task/"))
+    assert network.sender.get(f"/referrals/{rid}").json()["status"] == "draft"
+
+    assert network.receiver.get("/referrals?box=inbox").json()["total"] == 0
+    assert network.receiver.get(f"/referrals/{rid}").status_code == 404
+    assert network.receiver.get(f"/referrals/{rid}/packet").status_code == 404
+    assert network.receiver.get(f"/fhir/Task/{rid}").status_code == 404
+    refused = network.receiver.post(f"/referrals/{rid}/status", json={"status": "accepted"})
+    assert refused.status_code == 404
+
+    requested = network.sender.post(f"/referrals/{rid}/status", json={"status": "requested"})
+    assert requested.status_code == 200, requested.text
+    assert [r["id"] for r in network.receiver.get("/referrals?box=inbox").json()["items"]] == [rid]
+    assert network.receiver.get(f"/referrals/{rid}/packet").status_code == 200
