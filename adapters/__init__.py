@@ -5,6 +5,7 @@ Pure functions: no database, no HTTP, no settings. The surface other packages us
 - :func:`convert` — one format to another (``/convert``, ``refhub convert``).
 - :func:`read` / :func:`write` — one format to packets, packets to one format.
 - :func:`build_packet`, :func:`read_packet` — case summary ↔ packet.
+- :func:`summary_html` — a packet as a readable HTML fragment (the staff pages).
 - :func:`normalise_bundle` — an agency's FHIR Bundle → packet.
 - :func:`minimise`, :func:`classify`, :func:`categories_present`, :class:`DataCategory` —
   the consent vocabulary and the one place data is stripped.
@@ -41,6 +42,7 @@ from adapters.errors import (
 )
 from adapters.fhir.normalise import normalise_bundle
 from adapters.format import Format
+from adapters.html.render import render_fragment
 from adapters.minimise import MinimisationReport, Removal, minimise
 from adapters.packet.build import build_packet
 from adapters.packet.read import read_packet
@@ -103,6 +105,7 @@ __all__ = [
     "read",
     "read_packet",
     "readable",
+    "summary_html",
     "summary_schema",
     "summary_to_json",
     "writable",
@@ -127,3 +130,18 @@ def write(packets: Sequence[Bundle], target: str, *, language: str = "en") -> Wr
         UnknownFormat, UnsupportedDirection: as :func:`convert`.
     """
     return get_writer(target)(packets, language=language)
+
+
+def summary_html(packet: Bundle, *, language: str = "en", top_level: int = 2) -> str:
+    """A packet as the printable summary's HTML, as a fragment for another page.
+
+    Args:
+        packet: a referral packet (already minimised for its reader).
+        language: label language; others fall back to English.
+        top_level: the heading level of the summary's title.
+
+    Raises:
+        CaseInvalid: the packet lacks what a summary needs.
+    """
+    summary, _ = read_packet(packet)
+    return render_fragment(summary, language.split("-")[0].lower(), top_level=top_level)

@@ -7,7 +7,8 @@ Only this module and `consent.service` write the consent tables; reads start fro
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -33,12 +34,14 @@ from kernel.db import lock_key, new_id, utcnow
 from kernel.settings import get_settings
 
 __all__ = [
+    "ClientLabel",
     "add_link",
     "get_client",
     "guardians_of",
     "identifiers_of",
     "identity_of",
     "keyring",
+    "labels_for",
     "open_for_client",
     "readable_identity",
     "refuse",
@@ -324,3 +327,57 @@ def readable_identity(
     if DataCategory.CONTACT in from_decision.permitted_categories:
         shown.update(contact=full.get("contact"), preferred_language=full.get("preferred_language"))
     return shown
+
+
+@dataclass(frozen=True)
+class ClientLabel:
+    """How a list row names a client: the name if the caller may see it, the caller's
+    organisation's own reference (its case number) if it has one."""
+
+    name: str | None
+    reference: str | None
+    erased: bool = False
+
+
+def labels_for(
+    session: Session,
+    caller: Caller,
+    wanted: Mapping[uuid.UUID, str],
+    *,
+    caller_org_type: str | None,
+) -> dict[uuid.UUID, ClientLabel]:
+    """Name and reference of each client in `wanted` (client id -> purpose of the reading).
+
+    The name follows `readable_identity`: all of it for the registering organisation, for
+    others only when the decision point permits `identity` to the caller's organisation for
+    that purpose now (each such decision is audited). The reference is the identifier the
+    caller's organisation holds. Clients unknown here are left out.
+    """
+    if not wanted:
+        return {}
+    rows = session.scalars(select(Client).where(Client.id.in_(list(wanted))))
+    references: dict[uuid.UUID, str] = {}
+    for ident in session.scalars(
+        select(ClientIdentifier)
+        .where(
+            ClientIdentifier.client_id.in_(list(wanted)),
+            ClientIdentifier.organisation_id == caller.organisation_id,
+        )
+        .order_by(ClientIdentifier.created_at)
+    ):
+        references.setdefault(ident.client_id, ident.value)
+    out: dict[uuid.UUID, ClientLabel] = {}
+    for client in rows:
+        reference = references.get(client.id)
+        if client.wrapped_key is None or client.identity_ciphertext is None:
+            out[client.id] = ClientLabel(None, reference, erased=True)
+            continue
+        try:
+            shown = readable_identity(
+                session, caller, client, caller_org_type=caller_org_type, purpose=wanted[client.id]
+            )
+        except KeyUnavailable:
+            shown = {}
+        name = shown.get("name")
+        out[client.id] = ClientLabel(str(name) if name else None, reference)
+    return out

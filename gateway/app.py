@@ -37,6 +37,7 @@ from gateway.errors import install_error_handlers
 from gateway.fhir import router as fhir_router
 from gateway.health import router as health_router
 from gateway.health import service as health_service
+from gateway.http import apidocs, openapi
 from gateway.http.headers import AllowedHostsMiddleware, SecurityHeadersMiddleware
 from gateway.http.limits import BodyLimitMiddleware
 from gateway.observability.logging import configure_logging
@@ -46,7 +47,6 @@ from gateway.runtime import Runtime
 from gateway.task_modules import load_task_modules
 from gateway.web import router as web_router
 from gateway.web import shell as web_shell
-from gateway.web import workflow as web_workflow
 from gateway.web.clients import router as web_clients
 from gateway.web.compose import router as web_compose
 from gateway.web.directory import router as web_directory
@@ -109,6 +109,8 @@ def create_app(runtime: Runtime | None = None, *, run_relay: bool = True) -> Fas
         version=__version__,
         summary="Referral and handover hub: directory, consent, FHIR R4 adapters, closed loop.",
         lifespan=lifespan,
+        docs_url=None,  # served from local files by gateway.http.apidocs
+        redoc_url=None,
     )
     app.state.runtime = runtime
     app.state.relay = None
@@ -171,11 +173,12 @@ def create_app(runtime: Runtime | None = None, *, run_relay: bool = True) -> Fas
     app.include_router(workflow_fhir_router.router)
     app.include_router(workflow_settings_router.router)
     app.include_router(workflow_reports_router.router)
+    apidocs.install(app)
+    openapi.install(app)  # the errors every route can answer, documented once
     web_shell.install(app)
     for area in (web_home, web_directory, web_clients, web_compose, web_referrals):
         app.include_router(area.router)
     app.include_router(web_router.router)
-    app.include_router(web_workflow.router)
     return app
 
 

@@ -13,7 +13,7 @@ from adapters.packet.read import read_packets
 from adapters.results import AdapterWarning, Output, WriteResult
 from adapters.summary import model as m
 
-__all__ = ["MEDIA_TYPE", "render_summary", "write_html"]
+__all__ = ["MEDIA_TYPE", "render_fragment", "render_summary", "write_html"]
 
 MEDIA_TYPE = "text/html"
 _CSS = """
@@ -27,14 +27,16 @@ footer{margin-top:2rem;font-size:.8rem;color:#555}
 
 
 class _Page:
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, shift: int = 0) -> None:
         self.lang = language
+        self.shift = shift  # added to every heading level (a fragment inside a page)
         self.parts: list[str] = []
 
     def t(self, key: str) -> str:
         return escape(label(self.lang, key))
 
     def h(self, key: str, level: int = 2) -> None:
+        level = min(level + self.shift, 6)
         self.parts.append(f"<h{level}>{self.t(key)}</h{level}>")
 
     def fields(self, rows: Iterable[tuple[str, object]]) -> None:
@@ -144,20 +146,11 @@ def _client(p: _Page, s: m.CaseSummary) -> None:
             )
 
 
-def render_summary(s: m.CaseSummary, language: str = "en") -> str:
-    """A case summary as a complete, printable HTML document.
-
-    Args:
-        s: the summary (usually read from a packet, so already minimised).
-        language: label language (``en``, ``fr``, ``ar``...; others fall back to English).
-
-    Returns:
-        The HTML text; every value from the summary is HTML-escaped.
-    """
-    lang = language if language in LABELS else "en"
-    p = _Page(lang)
+def _body(s: m.CaseSummary, lang: str, shift: int) -> _Page:
+    p = _Page(lang, shift)
     r = s.referral
-    p.parts.append(f"<h1>{p.t(r.kind)} — {p.t('case')} {escape(s.case_id)}</h1>")
+    top = 1 + shift
+    p.parts.append(f"<h{top}>{p.t(r.kind)} — {p.t('case')} {escape(s.case_id)}</h{top}>")
     if r.do_not_contact_client:
         p.parts.append(f'<p class="alert">{p.t("do_not_contact")}</p>')
     to = r.referred_to
@@ -201,6 +194,34 @@ def render_summary(s: m.CaseSummary, language: str = "en") -> str:
         p.h("summary")
         p.parts.append(f"<p>{escape(s.summary)}</p>".replace("\n", "<br>"))
     p.items("attachments", [_joined(a.title, a.content_type, a.url) for a in s.attachments])
+    return p
+
+
+def render_fragment(s: m.CaseSummary, language: str = "en", *, top_level: int = 2) -> str:
+    """The same summary as :func:`render_summary`, as a fragment to place inside another
+    page (the staff web application's referral page): no document, no style, the title at
+    heading level ``top_level`` and the sections below it.
+
+    Returns:
+        The HTML text; every value from the summary is HTML-escaped.
+    """
+    lang = language if language in LABELS else "en"
+    return "".join(_body(s, lang, max(top_level, 1) - 1).parts)
+
+
+def render_summary(s: m.CaseSummary, language: str = "en") -> str:
+    """A case summary as a complete, printable HTML document.
+
+    Args:
+        s: the summary (usually read from a packet, so already minimised).
+        language: label language (``en``, ``fr``, ``ar``...; others fall back to English).
+
+    Returns:
+        The HTML text; every value from the summary is HTML-escaped.
+    """
+    lang = language if language in LABELS else "en"
+    p = _body(s, lang, 0)
+    r = s.referral
     direction = "rtl" if lang in RTL else "ltr"
     title = f"{label(lang, r.kind)} {s.case_id}"
     return (

@@ -1,4 +1,4 @@
-"""Staff web UI: sign-in pages (password, authenticator, enrolment, password change), home.
+"""Staff web UI: sign-in pages (password, authenticator, enrolment, password change).
 
 Server-rendered HTML with Jinja2 (autoescaped). Every form post carries a CSRF token: the
 session's own once signed in, and before that a double-submit token (cookie + form field)
@@ -202,24 +202,6 @@ def password(
             error=exc.detail,
         )
     return _go("/ui/")
-
-
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: DbSession) -> Response:
-    state = _state(request, session)
-    if state is None:
-        return _go("/ui/login")
-    if not state.mfa_passed or state.must_change_password:
-        return _go(_next(state))
-    profile = auth_service.describe(session, state.caller)
-    return _page(
-        request,
-        "home.html",
-        caller=state.caller,
-        csrf_token=state.csrf_token,
-        roles=sorted(state.caller.roles),
-        profile=profile,
-    )
 
 
 @router.post("/logout")

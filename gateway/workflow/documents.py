@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from adapters import DataCategory
 from gateway.documents import access as document_access
+from gateway.documents import service as documents_service
 from gateway.documents.errors import DocumentInvalid
 from gateway.documents.models import Document
 from gateway.workflow import access, content
@@ -23,7 +24,7 @@ from gateway.workflow.errors import NotAllowedChange, ReferralNotFound
 from gateway.workflow.models import Referral
 from kernel.caller import Caller
 
-__all__ = ["attachable", "check_attachments", "readable_through_referral"]
+__all__ = ["attachable", "check_attachments", "of_referral", "readable_through_referral"]
 
 
 def attachable(
@@ -69,6 +70,24 @@ def check_attachments(
                 f"Document {document_id} is not one your organisation attached to this "
                 "referral (upload it with POST /documents and referral_id first)."
             )
+
+
+def of_referral(
+    session: Session, caller: Caller, referral: Referral
+) -> list[documents_service.DocumentView]:
+    """The documents attached to the referral that the caller may read now (either side's
+    uploads, as the access rules allow), oldest first, with their titles; each audited as
+    viewed."""
+    rows = session.scalars(
+        select(Document)
+        .where(Document.referral_id == referral.id)
+        .order_by(Document.created_at, Document.id)
+    )
+    return [
+        documents_service.describe(session, caller, document_id=d.id)
+        for d in rows
+        if document_access.ACCESS.may_read(session, caller, d)
+    ]
 
 
 document_access.register_referral_check(attachable)

@@ -52,6 +52,7 @@ __all__ = [
     "Thresholds",
     "effective_thresholds",
     "monitor",
+    "overdue_clause",
     "sweep",
     "update_thresholds",
 ]
@@ -220,6 +221,27 @@ def _escalate_due(rows: list[OrgThresholds], now: dt.datetime) -> ColumnElement[
             )
         )
     return or_(*clauses)
+
+
+def overdue_clause(session: Session, now: dt.datetime) -> ColumnElement[bool]:
+    """The SQL condition of a referral late on the receiver's side at `now`, by the
+    receiver's thresholds: unanswered past the response time, accepted and not started past
+    the start time, or a handover's first contact past its due date (what the monitor
+    reminds and flags, whether or not it has run yet)."""
+    rows = list(session.scalars(select(OrgThresholds)))
+    owner = Referral.owner_org_id
+    waits = [
+        and_(_waiting(status), _older_than(_phase(status), owner, rows, period, now))
+        for status, period in _PERIOD.items()
+    ]
+    contact_late = select(Handover.referral_id).where(
+        Handover.first_contact_due_at.is_not(None),
+        Handover.first_contact_due_at <= now,
+        Handover.first_contact_at.is_(None),
+        Handover.closed_at.is_(None),
+    )
+    open_statuses = [s.value for s in OPEN]
+    return or_(*waits, and_(Referral.status.in_(open_statuses), Referral.id.in_(contact_late)))
 
 
 def _batches(session: Session, condition: ColumnElement[bool]) -> Iterable[list[Referral]]:

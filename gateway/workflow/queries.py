@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.workflow.access import require_scope, visible_clause
@@ -39,6 +39,11 @@ class Filters:
     updated_after: dt.datetime | None = None
     updated_before: dt.datetime | None = None
     updated_after_inclusive: bool = False
+    #: the caller's side assigned to this staff member (`unassigned`: to nobody)
+    assignee: uuid.UUID | None = None
+    unassigned: bool = False
+    #: late on the receiver's side (`monitor.overdue_clause`), given as that clause
+    overdue: ColumnElement[bool] | None = None
     sort: str = "-updated"
     offset: int = 0
     limit: int = 20
@@ -74,7 +79,26 @@ def _conditions(caller: Caller, f: Filters) -> list[ColumnElement[bool]]:
         )
     if f.updated_before is not None:
         rules.append(Referral.updated_at < f.updated_before)
+    if f.assignee is not None or f.unassigned:
+        rules.append(_assigned(caller, f))
+    if f.overdue is not None:
+        rules.append(f.overdue)
     return rules
+
+
+def _assigned(caller: Caller, f: Filters) -> ColumnElement[bool]:
+    """Assigned (to `f.assignee`, or to nobody) on the caller's side of each referral."""
+    org = caller.organisation_id
+    sides = []
+    if f.box in ("inbox", "all"):
+        column = Referral.owner_assignee
+        test = column.is_(None) if f.unassigned else column == f.assignee
+        sides.append(and_(Referral.owner_org_id == org, test))
+    if f.box in ("outbox", "all"):
+        column = Referral.requester_assignee
+        test = column.is_(None) if f.unassigned else column == f.assignee
+        sides.append(and_(Referral.requester_org_id == org, test))
+    return or_(*sides)
 
 
 def search(session: Session, caller: Caller, f: Filters) -> tuple[list[Referral], int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import adapters
@@ -18,7 +19,7 @@ from gateway.workflow.submit import Submitted, submit
 from kernel import audit
 from kernel.caller import Caller
 
-__all__ = ["RESENDABLE", "assign", "resend"]
+__all__ = ["RESENDABLE", "assign", "resend", "resent_as"]
 
 #: A referral that ended without the service being given may be sent on.
 RESENDABLE = frozenset({Status.REJECTED, Status.CANCELLED, Status.FAILED})
@@ -112,3 +113,14 @@ def resend(
         done.referral.resent_from_id = first.id
         history.record(session, first, caller, action="resent")
     return done
+
+
+def resent_as(session: Session, caller: Caller, referral_id: uuid.UUID) -> list[Referral]:
+    """The referrals `referral_id` was re-sent as, that the caller may see (oldest first)."""
+    return list(
+        session.scalars(
+            select(Referral)
+            .where(Referral.resent_from_id == referral_id, access.visible_clause(caller))
+            .order_by(Referral.authored_on, Referral.id)
+        )
+    )

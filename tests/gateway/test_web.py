@@ -55,7 +55,7 @@ def test_password_then_code_reaches_home(app: FastAPI, make_account: MakeAccount
     home = http.get("/ui/")
     assert home.status_code == 200
     assert account.org.name in home.text
-    assert "supervisor" in home.text
+    assert "Supervisor" in home.text
     assert home.headers["x-frame-options"] == "DENY"
 
 

@@ -36,8 +36,9 @@ def test_inbox_outbox_and_the_accept_form(
 
     page = receiver.get(f"/ui/referrals/{rid}")
     assert page.status_code == 200
-    assert 'role="alert">Do not contact the client directly' in page.text
-    assert '<label for="reason-rejected">' in page.text  # declining asks for a reason
+    assert 'role="note">Do not contact the client directly' in page.text
+    assert f"/ui/referrals/{rid}/confirm/rejected" in page.text  # declining: a confirm page
+    assert '<label for="reason">' in receiver.get(f"/ui/referrals/{rid}/confirm/rejected").text
     assert 'name="status" value="accepted"' in page.text
 
     forged = receiver.http.post(
@@ -45,7 +46,7 @@ def test_inbox_outbox_and_the_accept_form(
         data={"csrf_token": "forged", "status": "accepted"},
         follow_redirects=False,
     )
-    assert forged.status_code == 403
+    assert (forged.status_code, forged.headers["location"]) == (303, "/ui/?expired=1")
     assert network.sender.get(f"/referrals/{rid}").json()["status"] == "requested"
 
     moved = _form(receiver, f"/ui/referrals/{rid}/status", status="accepted")
@@ -62,7 +63,7 @@ def test_inbox_outbox_and_the_accept_form(
 
     seen = sender.get(f"/ui/referrals/{rid}")
     assert seen.status_code == 200
-    assert "Handover record" in seen.text and "made " in seen.text
+    assert "Handover record" in seen.text and "Made on " in seen.text
     assert "Confirm first contact with the client</button>" not in seen.text
     assert "accepted" in seen.text  # the history
 
