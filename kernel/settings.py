@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     public_base_url: str = Field(
         default="http://127.0.0.1:8000", description="Public URL callers use to reach the hub."
     )
+    display_timezone: str = Field(
+        default="UTC",
+        description="IANA time zone the staff pages show dates and times in (each time is "
+        "labelled with its zone), e.g. Europe/Lisbon; the API always answers in UTC.",
+    )
     allowed_hosts: str = Field(
         default="localhost,127.0.0.1,::1,testserver",
         description="Host names (comma-separated) answered besides public_base_url's host; "
@@ -221,6 +226,17 @@ class Settings(BaseSettings):
         if parts.query or parts.fragment:
             raise ValueError("must not carry a query or fragment")
         return value.rstrip("/")
+
+    @field_validator("display_timezone")
+    @classmethod
+    def _check_display_timezone(cls, value: str) -> str:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Lisbon") from None
+        return value
 
     @field_validator("allowed_hosts")
     @classmethod

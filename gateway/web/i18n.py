@@ -14,14 +14,23 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
 import segno
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.numbers import format_decimal
 from fastapi import Request
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from gateway.workflow.states import BUSINESS_STATUS, REASONS
@@ -35,6 +44,7 @@ __all__ = [
     "N_",
     "REASON_LABELS",
     "STATUS_LABELS",
+    "babel_locale",
     "environment",
     "gettext_for",
     "language_of",
@@ -52,6 +62,14 @@ LANGUAGES: dict[str, tuple[str, str]] = {
     "fr": ("Français", "ltr"),
     "ar": ("العربية", "rtl"),
 }
+
+#: The locale whose date and number formats a language's pages use: English pages write
+#: day before month (3 Dec 2026) and a 24-hour clock, as most of the hub's users read them.
+_FORMATS = {"en": "en_GB"}
+
+
+def babel_locale(language: str) -> str:
+    return _FORMATS.get(language, language)
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"
@@ -140,18 +158,28 @@ def environment(language: str) -> Environment:
         compiled_catalog(LOCALE_DIR, language), newstyle=True
     )
 
-    def when(value: dt.datetime | None) -> str:
+    region = babel_locale(language)
+
+    @pass_context
+    def when(context: Context, value: dt.datetime | None) -> str:
+        """A moment in the hub's display time zone, to the minute, with the zone's name."""
         if value is None:
             return ""
-        return format_datetime(value, format="medium", locale=language, tzinfo=dt.UTC)
+        zone = zoneinfo.ZoneInfo(context.get("timezone") or "UTC")
+        local = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(zone)
+        moment = str(get_datetime_format("medium", locale=region)).format(
+            format_time(local, format="short", locale=region),
+            format_date(local, format="medium", locale=region),
+        )
+        return f"{moment} {local.tzname() or zone.key}"
 
     def day(value: dt.date | dt.datetime | None) -> str:
-        return "" if value is None else format_date(value, format="long", locale=language)
+        return "" if value is None else format_date(value, format="long", locale=region)
 
     def number(value: float | int | None, digits: int = 1) -> str:
         if value is None:
             return ""
-        return format_decimal(round(value, digits), locale=language)
+        return format_decimal(round(value, digits), locale=region)
 
     def qr_svg(text: str, title: str) -> Markup:
         """`text` as a QR code, inline SVG (the pages' policy blocks data: images)."""

@@ -136,7 +136,8 @@ def render(request: Request, name: str, *, status: int = 200, **context: Any) ->
     """Render a staff page template in the request's language."""
     language = language_of(request)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    html = environment(language).get_template(name).render(here=here, **context)
+    timezone = request.app.state.runtime.settings.display_timezone
+    html = environment(language).get_template(name).render(here=here, timezone=timezone, **context)
     return HTMLResponse(html, status_code=status)
 
 

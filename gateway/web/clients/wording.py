@@ -25,6 +25,7 @@ from gateway.web.clients.labels import (
     ORG_TYPE_LABELS,
     PURPOSE_PHRASES,
 )
+from gateway.web.i18n import babel_locale
 
 __all__ = ["ConsentView", "Words", "consent_view", "recipient_names"]
 
@@ -47,7 +48,7 @@ class Words:
         return format_list(list(items), style="standard", locale=self.language) if items else ""
 
     def day(self, value: dt.date | dt.datetime) -> str:
-        return format_date(value, format="long", locale=self.language)
+        return format_date(value, format="long", locale=babel_locale(self.language))
 
     def categories(self, codes: Iterable[str]) -> str:
         return self.listed([self.gettext(CATEGORY_PHRASES.get(c, c)) for c in codes])
