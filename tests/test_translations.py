@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}
 CATALOGS = {
     "consent": (ROOT / "consent", ("fr", "ar", "uk")),
+    "staff pages": (ROOT / "gateway" / "web", ("fr", "ar")),
 }
 
 
