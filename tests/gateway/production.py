@@ -160,6 +160,13 @@ def start_hub(
         worker = [REFHUB, "worker", "--concurrency", "1"]
         hub.processes.append(subprocess.Popen(worker, env=env, stdout=banner, stderr=log))
     wait_for(hub.ready, timeout=60, what=f"refhub serve on {base}")
+    # one worker answering is not all of them serving (a busy machine starts them apart);
+    # the line is counted as text: whether it is JSON is what a test checks
+    wait_for(
+        lambda: hub.log().count("Started server process") >= workers,
+        timeout=90,
+        what=f"all {workers} workers of refhub serve to start",
+    )
     for slug in ("northside", "harbour"):
         spec = json.loads((data_dir / "demo-clients" / f"{slug}.json").read_text())
         hub.agencies[slug] = Agency(
