@@ -10,6 +10,7 @@ skips.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, delete, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -179,6 +180,37 @@ def db(runtime: Runtime) -> Iterator[Session]:
         session.close()
         outer.rollback()
         connection.close()
+
+
+@contextlib.contextmanager
+def shared_data(runtime: Runtime, load: Callable[[Session], object]) -> Iterator[Connection]:
+    """A connection inside a transaction holding what `load` wrote, rolled back at the end:
+    data a whole module reads, written once instead of before each test."""
+    connection = runtime.engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        load(session)
+        session.commit()  # releases the session's savepoint into the outer transaction
+        session.close()
+        yield connection
+    finally:
+        outer.rollback()
+        connection.close()
+
+
+def db_on(connection: Connection) -> Iterator[Session]:
+    """A test's session on a module's `shared_data` connection: its writes (commits
+    included) are undone after the test by a savepoint, the module's data stays. A module
+    overrides its `db` fixture with it."""
+    savepoint = connection.begin_nested()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield session
+    finally:
+        session.close()
+        if savepoint.is_active:
+            savepoint.rollback()
 
 
 @pytest.fixture

@@ -4,22 +4,36 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from directory import demo
 from directory.models import Service
+from gateway.runtime import Runtime
+from tests.conftest import db_on, shared_data
 from tests.directory.factories import make_listing
 from tests.gateway.staff import MakeAccount, StaffClient
 
 Signed = Callable[..., StaffClient]
 
 
+@pytest.fixture(scope="module")
+def demo_directory(runtime: Runtime) -> Iterator[Connection]:
+    with shared_data(runtime, lambda session: demo.load(session, None)) as connection:
+        yield connection
+
+
+@pytest.fixture
+def db(demo_directory: Connection) -> Iterator[Session]:
+    """Each test on the demo directory, loaded once for the module."""
+    yield from db_on(demo_directory)
+
+
 @pytest.fixture
 def worker(db: Session, make_account: MakeAccount, staff_client: Signed) -> StaffClient:
-    demo.load(db, None)
     return staff_client(make_account())
 
 
