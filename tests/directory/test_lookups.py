@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import pytest
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from directory import lookups
 from directory.access import Viewer
 from directory.models import Service
+from tests.conftest import db_on
 from tests.directory.factories import make_listing
+
+
+@pytest.fixture
+def db(demo_connection: Connection) -> Iterator[Session]:
+    """Each test on the demo directory, written once for the module."""
+    yield from db_on(demo_connection)
 
 
 def test_categories_by_name(demo_directory: Session) -> None:

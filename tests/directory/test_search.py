@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from directory.access import Viewer
 from directory.errors import BadSearchParameter
 from directory.search import Query, haversine_km, search
+from tests.conftest import db_on
+
+
+@pytest.fixture
+def db(demo_connection: Connection) -> Iterator[Session]:
+    """Each test on the demo directory, written once for the module."""
+    yield from db_on(demo_connection)
+
 
 MEMBER = Viewer(member=True)
 PUBLIC = Viewer.anonymous()
