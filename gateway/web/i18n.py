@@ -44,6 +44,7 @@ __all__ = [
     "N_",
     "REASON_LABELS",
     "STATUS_LABELS",
+    "STEP_LABELS",
     "babel_locale",
     "environment",
     "gettext_for",
@@ -118,6 +119,14 @@ REASON_LABELS: dict[str, str] = {
     "other": N_("Other (see text)"),
 }
 assert set(BUSINESS_LABELS) == set(BUSINESS_STATUS)  # every code has its translatable label
+#: The business statuses the pages show beside a status: the steps it does not say itself.
+#: 3.0, 4.0, 6.0 and 7.0 only repeat accepted, declined, cancelled and completed, and 3.0
+#: stays while the service is in progress, where "In progress · Accepted" reads as stale.
+STEP_LABELS = {
+    code: label
+    for code, label in BUSINESS_LABELS.items()
+    if code not in {"3.0", "4.0", "6.0", "7.0"}
+}
 assert set(REASON_LABELS) == set(REASONS)
 
 
@@ -194,7 +203,7 @@ def environment(language: str) -> Environment:
         dir=LANGUAGES[language][1],
         languages=LANGUAGES,
         status_labels=STATUS_LABELS,
-        business_labels=BUSINESS_LABELS,
+        business_labels=STEP_LABELS,
         reason_labels=REASON_LABELS,
     )
     return env

@@ -52,6 +52,21 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
+def new_context(browser: Browser) -> Iterator[Callable[[], BrowserContext]]:
+    """Make a browser context of its own per person (closed after the test). CSP is
+    bypassed because `look()` injects axe-core as an inline script."""
+    made: list[BrowserContext] = []
+
+    def make() -> BrowserContext:
+        made.append(browser.new_context(bypass_csp=True))
+        return made[-1]
+
+    yield make
+    for context in made:
+        context.close()
+
+
+@pytest.fixture
 def hub(committed: Runtime) -> Iterator[str]:
     """The hub's base URL (the app served on the run's database, data committed)."""
     with serve(committed) as url:

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from gateway.documents import service as documents_service
-from gateway.web.referrals.detail import DESTRUCTIVE, MOVE_LABELS, referral_page
+from gateway.web.referrals.detail import DESTRUCTIVE, move_label, referral_page
 from gateway.web.shell import Staff, StaffDep, go, parse_uuid
 from gateway.workflow import access, cases, fhir, thread, views
 from gateway.workflow import resend as resend_service
@@ -62,7 +62,7 @@ def _confirm_page(
         nav="inbox" if out.your_side == "owner" else "outbox",
         referral=out,
         move=move,
-        move_label=MOVE_LABELS[move],
+        move_label=move_label(move, out.kind),
         errors=errors or [],
         form=form or {},
     )

@@ -15,10 +15,11 @@ from directory.access import Viewer
 from gateway.web.i18n import N_
 from gateway.web.referrals.actions import refused
 from gateway.web.referrals.detail import referral_page
+from gateway.web.referrals.rows import labels
 from gateway.web.shell import Staff, StaffDep, go, parse_uuid
 from gateway.workflow import access, cases, views
 from gateway.workflow import resend as resend_service
-from gateway.workflow.models import Handover
+from gateway.workflow.models import Handover, Referral
 from gateway.workflow.schemas import CaseCloseIn, ResendIn
 from kernel.errors import RefhubError
 
@@ -126,14 +127,14 @@ def resend(
     return go(f"/ui/referrals/{done.referral.id}?done=resent")
 
 
-def _case_of(staff: Staff, referral_id: uuid.UUID) -> tuple[object, uuid.UUID]:
-    """The referral's view and the id of the case its handover brought to us."""
+def _case_of(staff: Staff, referral_id: uuid.UUID) -> tuple[Referral, uuid.UUID]:
+    """The referral and the id of the case its handover brought to us."""
     referral = access.get_visible(staff.session, staff.caller, referral_id)
     handover = staff.session.get(Handover, referral.id)
     if handover is None or handover.case_id is None:
         raise cases.HandoverNotFound("This referral brought no case to close.")
     case = cases.get_case(staff.session, staff.caller, handover.case_id)
-    return views.referral_out(staff.session, staff.caller, referral), case.id
+    return referral, case.id
 
 
 def _close_page(
@@ -145,12 +146,14 @@ def _close_page(
     status: int = 200,
     errors: list[dict[str, str]] | None = None,
 ) -> HTMLResponse:
-    out, _ = _case_of(staff, referral_id)
+    referral, _ = _case_of(staff, referral_id)
+    client = labels(staff.session, staff.caller, [referral]).get(referral.client_id)
     return staff.page(
         f"referrals/close_{step}.html",
         status=status,
         nav="inbox",
-        referral=out,
+        referral=views.referral_out(staff.session, staff.caller, referral),
+        client_name=client.name if client else None,
         form=form,
         reasons=CLOSURE_REASONS,
         errors=errors or [],
@@ -187,6 +190,8 @@ def close(
 ) -> Response:
     staff.check_csrf(csrf_token)
     form = {"reason": reason, "outcome": outcome, "continuation_plan": continuation_plan}
+    if confirmed == "change":  # "Change the answers" on the check page: the form, kept
+        return _close_page(staff, referral_id, "form", form)
     try:
         body = CaseCloseIn.model_validate(
             {

@@ -23,7 +23,7 @@ from gateway.workflow.models import Kind, Referral, Status
 from gateway.workflow.states import REASON_REQUIRED, Party
 from kernel.errors import RefhubError
 
-__all__ = ["DESTRUCTIVE", "MOVE_LABELS", "referral_page", "routes"]
+__all__ = ["DESTRUCTIVE", "MOVE_LABELS", "move_label", "referral_page", "routes"]
 
 routes = APIRouter(include_in_schema=False)
 
@@ -38,8 +38,29 @@ MOVE_LABELS = {
     "cancelled": N_("Cancel the referral"),
     "entered-in-error": N_("Mark as entered in error"),
 }
+#: The same buttons on a handover, where "referral" would name the wrong thing.
+HANDOVER_LABELS = {
+    "accepted": N_("Accept the handover"),
+    "completed": N_("Complete the handover"),
+    "rejected": N_("Decline the handover"),
+    "cancelled": N_("Cancel the handover"),
+}
 #: Moves that end the referral: shown apart, after a confirmation page.
 DESTRUCTIVE = ("rejected", "failed", "cancelled", "entered-in-error")
+#: When each ending move is the right one (they sit side by side; the words tell them apart).
+ENDING_HINTS = {
+    "rejected": N_("You cannot take it. The sender is told why and can send it elsewhere."),
+    "failed": N_("The service started but could not be completed."),
+    "cancelled": N_("It is no longer needed, for example because the client withdrew."),
+    "entered-in-error": N_("It was sent by mistake. Nothing more happens on it."),
+}
+#: FHIR request priority in the words the sender chose them by (compose's answers).
+PRIORITY_LABELS = {
+    "stat": N_("Urgent: within 24 hours"),
+    "asap": N_("Urgent: within 24 hours"),
+    "urgent": N_("Soon: within 72 hours"),
+    "routine": N_("Routine: within 2 weeks"),
+}
 DONE = {
     "moved": N_("Status changed."),
     "contact": N_("First contact recorded. The sender has been told."),
@@ -108,19 +129,28 @@ def _outcomes(staff: Staff, referral: Referral) -> list[dict[str, str]]:
     return found
 
 
-def _moves(out: Any) -> tuple[list[tuple[str, str, bool]], list[tuple[str, str]]]:
-    allowed = set(out.allowed_moves)
+def move_label(move: str, kind: str) -> str:
+    """The button of a move (untranslated), in the words of the referral's kind."""
+    if kind == Kind.HANDOVER and move in HANDOVER_LABELS:
+        return HANDOVER_LABELS[move]
+    return MOVE_LABELS[move]
+
+
+def _moves(out: Any) -> tuple[list[tuple[str, str, bool]], list[tuple[str, str, str]]]:
+    allowed = [m for m in MOVE_LABELS if m in set(out.allowed_moves)]
     forward = [
-        (m, label, m in REASON_REQUIRED)
-        for m, label in MOVE_LABELS.items()
-        if m in allowed and m not in DESTRUCTIVE
+        (m, move_label(m, out.kind), m in REASON_REQUIRED) for m in allowed if m not in DESTRUCTIVE
     ]
-    ending = [(m, label) for m, label in MOVE_LABELS.items() if m in allowed and m in DESTRUCTIVE]
+    ending = [(m, move_label(m, out.kind), ENDING_HINTS[m]) for m in allowed if m in DESTRUCTIVE]
     return forward, ending
 
 
 def _case_to_close(staff: Staff, referral: Referral, handover: Any) -> Any:
+    """The case this handover brought to the caller, while open and closable: only once
+    the handover itself is closed (`cases.close_case` refuses while it is open)."""
     if referral.kind != Kind.HANDOVER or handover is None or handover.case_id is None:
+        return None
+    if handover.closed_at is None:
         return None
     if access.party_of(referral, staff.caller) is not Party.OWNER:
         return None
@@ -150,6 +180,7 @@ def context(staff: Staff, referral_id: uuid.UUID) -> dict[str, Any]:
     return {
         "nav": "inbox" if out.your_side == "owner" else "outbox",
         "category_labels": CATEGORY_LABELS,
+        "priority_labels": PRIORITY_LABELS,
         "referral": out,
         "client": labels(session, caller, [referral]).get(referral.client_id),
         "packet_html": packet_html,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway.auth import people
 from gateway.delivery import inbox as delivery_inbox
-from gateway.web.i18n import BUSINESS_LABELS, N_, REASON_LABELS, STATUS_LABELS
+from gateway.web.i18n import N_, REASON_LABELS, STATUS_LABELS, STEP_LABELS
 from gateway.workflow import history, views
 from gateway.workflow.models import Referral, ThreadMessage
 from kernel.caller import Caller
@@ -70,8 +70,8 @@ def _status_text(e: object, gettext: Callable[[str], str]) -> str:
     if to and before != to:
         parts.append(gettext(STATUS_LABELS.get(to, to)))
     business = getattr(e, "business_status", None)
-    if business and business in BUSINESS_LABELS and getattr(e, "action", "") == "status":
-        parts.append(gettext(BUSINESS_LABELS[business]))
+    if business in STEP_LABELS and getattr(e, "action", "") == "status":
+        parts.append(gettext(STEP_LABELS[business]))
     reason = getattr(e, "reason", None)
     if reason:
         parts.append(gettext(REASON_LABELS.get(reason, N_("Other (see text)"))))

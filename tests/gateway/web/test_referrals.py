@@ -98,6 +98,8 @@ def test_the_referral_page_on_both_sides(
     assert "Symptoms of distress" not in packet  # health: not consented to
     assert "Accept the referral" in page.text
     assert page.text.index("Accept the referral") < page.text.index("Decline the referral")
+    for field in ("text", "title", "file"):  # the names the routes read, not the field ids
+        assert f'name="{field}"' in page.text
 
     assert (
         _form(rania, f"/ui/referrals/{rid}/messages", text="Can she come on Tuesday?").status_code

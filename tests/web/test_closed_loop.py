@@ -1,0 +1,208 @@
+"""The closed loop in the browser, two people of two organisations each in a browser of
+their own: a sender's case worker composes and sends; the receiver's intake worker finds
+it, reads it, asks, answers, and reports back; the sender sees every step in words.
+Declining and re-sending elsewhere, and a handover through to closing the case."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from gateway.runtime import Runtime
+from tests.web.conftest import Person, look, sign_in
+from tests.web.referring import CLIENT, NEED, Network, compose, network
+
+
+@dataclass
+class Pair:
+    """The two people at their browsers, and what the sender may send to."""
+
+    hub: str
+    net: Network
+    sender: Page
+    receiver: Page
+
+
+@pytest.fixture
+def pair(
+    new_context: Callable[[], BrowserContext],
+    hub: str,
+    committed: Runtime,
+    people: Callable[..., Person],
+) -> Callable[..., Pair]:
+    """Maria, a case worker at a resettlement NGO, and Rania, intake worker at the first
+    listed service, each signed in in a browser of their own."""
+
+    def make(*names: str) -> Pair:
+        maria = people("Maria Lopez")
+        net = network(committed, maria, names or ("Safe Harbour Counselling",))
+        rania = people("Rania Saleh", org_id=net.services[0].org_id)
+        return Pair(
+            hub,
+            net,
+            sign_in(new_context(), hub, maria),
+            sign_in(new_context(), hub, rania),
+        )
+
+    return make
+
+
+def _list(page: Page, box: str) -> None:
+    """The inbox or the outbox, from the navigation."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=box).click()
+    expect(page.get_by_role("heading", name=box, exact=True)).to_be_visible()
+
+
+def _open_client(page: Page) -> None:
+    """The client's (latest) referral from the list."""
+    page.get_by_role("table").get_by_role("link", name=CLIENT, exact=True).first.click()
+    expect(page.get_by_role("heading", name=CLIENT, level=1)).to_be_visible()
+
+
+def _open_from(page: Page, box: str) -> None:
+    _list(page, box)
+    _open_client(page)
+
+
+def _press(page: Page, button: str, done: str = "Status changed.") -> None:
+    page.get_by_role("button", name=button).click()
+    expect(page.get_by_role("status")).to_contain_text(done)
+
+
+def test_referral_closed_loop(pair: Callable[..., Pair]) -> None:
+    p = pair()
+    compose(p.sender, p.hub, p.net)
+
+    rania = p.receiver
+    rania.goto(f"{p.hub}/ui/")
+    to_answer = rania.get_by_role("region", name="New referrals to answer")
+    expect(to_answer.get_by_role("link", name=CLIENT)).to_be_visible()
+    look(rania, "home-receiver")
+    _list(rania, "Inbox")
+    look(rania, "referrals-inbox")
+    _open_client(rania)
+    expect(rania.get_by_role("region", name="What the sender shared")).to_contain_text(NEED)
+    look(rania, "referral-receiver")
+
+    rania.get_by_label("Message to").fill("Can she come on Tuesday at 10:00?")
+    _press(rania, "Send message", "Message sent.")
+
+    maria = p.sender
+    maria.goto(f"{p.hub}/ui/")
+    maria.get_by_role("region", name="Messages waiting for your answer").get_by_role(
+        "link", name=CLIENT
+    ).click()
+    expect(maria.get_by_role("region", name="Messages")).to_contain_text("on Tuesday at 10:00?")
+    maria.get_by_label("Message to").fill("Yes, Tuesday at 10:00 works for her.")
+    _press(maria, "Send message", "Message sent.")
+
+    rania.reload()
+    expect(rania.get_by_role("region", name="Messages")).to_contain_text("Tuesday at 10:00 works")
+    _press(rania, "Accept the referral")
+    _press(rania, "Start the service")
+    rania.get_by_label("What was done").fill("Six counselling sessions held")
+    rania.get_by_label("Result for the client").fill("Sleeping better; joins a group")
+    _press(rania, "Complete and report the outcome")
+    look(rania, "referral-receiver-completed")
+
+    _list(maria, "Outbox")
+    look(maria, "referrals-outbox")
+    _open_client(maria)
+    outcome = maria.get_by_role("region", name="Outcome reported")
+    expect(outcome).to_contain_text("Six counselling sessions held")
+    expect(outcome).to_contain_text("Sleeping better; joins a group")
+    thread = maria.get_by_role("region", name="Messages")
+    expect(thread).to_contain_text("Can she come on Tuesday at 10:00?")
+    expect(thread).to_contain_text("Rania Saleh")
+    timeline = maria.get_by_role("region", name="Timeline")
+    for step in ("Sent", "Accepted", "In progress", "Completed", "Rania Saleh"):
+        expect(timeline).to_contain_text(step)
+    look(maria, "referral-sender")
+
+
+def test_decline_and_send_to_another_provider(pair: Callable[..., Pair]) -> None:
+    p = pair("Safe Harbour Counselling", "Bridges Counselling")
+    first = compose(p.sender, p.hub, p.net)
+    second = p.net.services[1]
+
+    rania = p.receiver
+    _open_from(rania, "Inbox")
+    rania.get_by_role("link", name="Decline the referral").click()
+    expect(rania.get_by_role("heading", name="Decline the referral?")).to_be_visible()
+    look(rania, "referral-decline")
+    rania.get_by_role("button", name="Decline the referral").click()
+    expect(rania.get_by_role("alert")).to_contain_text("A reason is required")
+    rania.get_by_label("Reason").select_option(label="No capacity at present")
+    rania.get_by_label("Explanation").fill("Our waiting list is closed until March.")
+    _press(rania, "Decline the referral")
+
+    maria = p.sender
+    maria.goto(f"{p.hub}/ui/")
+    declined = maria.get_by_role("region", name="Declined referrals to send elsewhere")
+    expect(declined.get_by_role("link", name=CLIENT)).to_be_visible()
+    look(maria, "home-sender")
+    declined.get_by_role("link", name=CLIENT).click()
+    next_steps = maria.get_by_role("region", name="Next steps")
+    expect(next_steps).to_contain_text("No capacity at present")
+    expect(next_steps).to_contain_text("Our waiting list is closed until March.")
+    look(maria, "referral-declined-sender")
+    maria.get_by_role("link", name="Send to another provider").click()
+    maria.get_by_label(second.org_name).check()
+    look(maria, "referral-resend")
+    maria.get_by_role("button", name="Send the referral to this service").click()
+    expect(maria.get_by_role("status")).to_contain_text("Referral re-sent")
+    expect(maria.get_by_text(f"Referral to {second.org_name}")).to_be_visible()
+    resent = maria.url.split("?")[0]
+
+    maria.get_by_role("link", name="the earlier, declined referral").click()
+    assert maria.url.endswith(f"/ui/referrals/{first}")
+    expect(maria.get_by_role("link", name="a new referral (New)")).to_be_visible()
+    expect(next_steps).to_contain_text("You have sent this case to another provider.")
+    look(maria, "referral-resent-sender")
+    next_steps.get_by_role("link", name="Go to the new referral").click()
+    assert maria.url == resent
+
+
+def test_handover_to_closing_the_case(pair: Callable[..., Pair]) -> None:
+    p = pair()
+    compose(p.sender, p.hub, p.net, kind="handover")
+
+    rania = p.receiver
+    _open_from(rania, "Inbox")
+    _press(rania, "Accept the handover")
+    _press(rania, "Confirm first contact with the client", "First contact recorded")
+    look(rania, "handover-receiver")
+
+    maria = p.sender
+    _open_from(maria, "Outbox")
+    expect(maria.get_by_role("region", name="Handover record")).to_contain_text("Made on")
+    expect(maria.get_by_role("region", name="Next steps")).to_contain_text(
+        "You can follow this handover here until"
+    )
+    look(maria, "handover-sender")
+
+    rania.get_by_label("What was done").fill("Case taken over; first session held")
+    _press(rania, "Complete the handover")
+    maria.reload()
+    expect(maria.get_by_role("heading", name="Referral not found")).to_be_visible()
+    expect(maria.get_by_text("no longer shown to the organisation that sent it")).to_be_visible()
+
+    rania.get_by_role("link", name="Close the case").click()
+    expect(rania.get_by_role("heading", name="Close the case")).to_contain_text(CLIENT)
+    rania.get_by_label("The client's goals were met").check()
+    rania.get_by_label("Outcome", exact=True).fill("Settled in; counselling ended well.")
+    rania.get_by_label("Continuation plan").fill("Community centre group, Tuesdays.")
+    look(rania, "case-close-form")
+    rania.get_by_role("button", name="Continue").click()
+    expect(rania.get_by_role("heading", name="Check before closing the case")).to_be_visible()
+    rania.get_by_role("button", name="Change the answers").click()  # the answers are kept
+    expect(rania.get_by_label("Continuation plan")).to_have_value(
+        "Community centre group, Tuesdays."
+    )
+    rania.get_by_role("button", name="Continue").click()
+    look(rania, "case-close-check")
+    _press(rania, "Close the case", "Case closed")
+    expect(rania.get_by_role("link", name="Close the case")).to_have_count(0)
