@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy.orm import Session
 
 from gateway.auth import credentials
@@ -28,33 +28,15 @@ from tests.serving import serve
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tests" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENS = ROOT / "docs" / "ui" / "screens"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "a long enough passphrase 2026"
 WIDTHS = (1280, 360)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    assert AXE.exists(), f"axe-core is missing: run `npm ci --prefix tests/web` ({AXE})"
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
 def new_context(browser: Browser) -> Iterator[Callable[[], BrowserContext]]:
     """Make a browser context of its own per person (closed after the test). CSP is
     bypassed because `look()` injects axe-core as an inline script."""
+    assert AXE.exists(), f"axe-core is missing: run `npm ci --prefix tests/web` ({AXE})"
     made: list[BrowserContext] = []
 
     def make() -> BrowserContext:

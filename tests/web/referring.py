@@ -58,6 +58,12 @@ def _listed(session: Session, name: str) -> Listed:
     return Listed(org.id, org.name, service_id)
 
 
+def listed(committed: Runtime, names: tuple[str, ...]) -> tuple[Listed, ...]:
+    """Receiving services (one per organisation name) listed with an electronic endpoint."""
+    with committed.sessions.begin() as session:
+        return tuple(_listed(session, name) for name in names)
+
+
 def network(
     committed: Runtime, sender: Person, names: tuple[str, ...] = ("Safe Harbour Counselling",)
 ) -> Network:

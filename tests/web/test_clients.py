@@ -7,7 +7,7 @@ import re
 import uuid
 from collections.abc import Callable
 
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from consent import clients as consent_clients
 from consent.schemas import IdentifierIn, IdentityIn
@@ -53,12 +53,15 @@ def _caseload(committed: Runtime, org_id: uuid.UUID) -> None:
 
 
 def test_register_a_client_record_consent_and_give_the_link(
-    hub: str, browser: Browser, people: Callable[..., Person], committed: Runtime
+    hub: str,
+    new_context: Callable[[], BrowserContext],
+    people: Callable[..., Person],
+    committed: Runtime,
 ) -> None:
     worker = people("Dana Case", org_name="Northside Resettlement")
     receiver = people("Hana Harbour", org_name="Harbour Family Services")
     _caseload(committed, worker.org_id)
-    context = browser.new_context(bypass_csp=True)  # look() injects axe-core inline
+    context = new_context()
     page = _sign_in(context, hub, worker)
 
     page.get_by_role("link", name="Clients", exact=True).click()
@@ -109,4 +112,3 @@ def test_register_a_client_record_consent_and_give_the_link(
     qr = page.get_by_role("img", name="QR code of the client's consent-page link")
     expect(qr).to_be_visible()
     look(page, "clients-link")
-    context.close()

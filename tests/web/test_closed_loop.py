@@ -5,6 +5,7 @@ Declining and re-sending elsewhere, and a handover through to closing the case."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from gateway.runtime import Runtime
 from tests.web.conftest import Person, look, sign_in
-from tests.web.referring import CLIENT, NEED, Network, compose, network
+from tests.web.referring import CLIENT, NEED, Network, compose, fill_summary, listed, network, send
 
 
 @dataclass
@@ -21,7 +22,7 @@ class Pair:
     """The two people at their browsers, and what the sender may send to."""
 
     hub: str
-    net: Network
+    net: Network | None
     sender: Page
     receiver: Page
 
@@ -72,9 +73,80 @@ def _press(page: Page, button: str, done: str = "Status changed.") -> None:
     expect(page.get_by_role("status")).to_contain_text(done)
 
 
-def test_referral_closed_loop(pair: Callable[..., Pair]) -> None:
-    p = pair()
-    compose(p.sender, p.hub, p.net)
+def _record_consent(page: Page, recipient: str, categories: tuple[str, ...]) -> None:
+    """From the client's record: a consent the client gives there and then, verbally."""
+    page.get_by_role("link", name="Record consent").click()
+    page.get_by_label("Who may receive the information?").select_option(label=recipient)
+    for category in categories:
+        page.get_by_label(category, exact=True).check()
+    page.get_by_label("Referral", exact=True).check()
+    page.get_by_label("The client", exact=True).check()
+    page.get_by_label("Verbally, with a witness").check()
+    page.get_by_label("Witness (needed for verbal consent)").fill("Rami Aziz, interpreter")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Save consent").click()
+    expect(page.get_by_role("status")).to_contain_text("Consent recorded")
+
+
+def _register_with_consent(page: Page, sender: str, receiver: str) -> None:
+    """Clients: register the client, then record her consent to share her identity,
+    family, needs and case notes with `receiver`, and to let its answers come back."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Clients").click()
+    page.get_by_role("link", name="Register a new client").click()
+    page.get_by_label("Full name").fill(CLIENT)
+    page.get_by_label("Date of birth (optional)").fill("2/4/1988")
+    page.get_by_label("Preferred language").select_option("ar")
+    page.get_by_role("button", name="Register client").click()
+    expect(page.get_by_role("status")).to_contain_text("Client registered")
+    _record_consent(page, receiver, ("Identity", "Family", "Needs and assessment", "Case notes"))
+    answers = f"{sender} (yours: to receive the other side's answers)"
+    _record_consent(page, answers, ("Case notes",))
+
+
+def _find_and_refer(page: Page, receiver: str) -> None:
+    """Find a service by need and language, open the receiver's, start a referral there
+    for the client, and send it after checking what goes."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Find a service").click()
+    page.get_by_label("What does the client need?").select_option(label="Housing")
+    page.get_by_label("Language the client speaks").select_option(label="English")
+    page.get_by_role("button", name="Search services").click()
+    found = page.locator(".result").filter(has_text=receiver)
+    expect(found).to_contain_text("Works in English")
+    found.get_by_role("link", name="Trauma counselling").click()
+    page.get_by_role("link", name="Refer a client to this service").click()
+    page.get_by_label("A referral").check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("link", name="Client", exact=True).click()
+    page.get_by_label("Search your organisation's clients").fill("Haddad")
+    page.get_by_role("button", name="Search clients").click()
+    page.get_by_label(re.compile(CLIENT)).check()
+    page.get_by_role("button", name="Choose this client").click()
+    page.get_by_role("link", name="Client's consent").click()
+    page.locator("label.choice").filter(has_text=receiver).get_by_role("radio").check()
+    page.get_by_role("button", name="Save and continue").click()
+    fill_summary(page)
+    page.get_by_role("link", name="Check your answers").click()
+    expect(page.get_by_role("heading", name=f"What {receiver} will see")).to_be_visible()
+    expect(page.locator(".receiver-view")).to_contain_text(NEED)
+    send(page, "referral")
+
+
+def test_referral_closed_loop(
+    new_context: Callable[[], BrowserContext],
+    hub: str,
+    committed: Runtime,
+    people: Callable[..., Person],
+) -> None:
+    """Done only through the pages: the sender finds the service, registers the client,
+    records her consent, composes, checks and sends; the receiver answers."""
+    maria = people("Maria Lopez")
+    (service,) = listed(committed, ("Safe Harbour Counselling",))
+    rania_person = people("Rania Saleh", org_id=service.org_id)
+    p = Pair(
+        hub, None, sign_in(new_context(), hub, maria), sign_in(new_context(), hub, rania_person)
+    )
+    _register_with_consent(p.sender, maria.org_name, service.org_name)
+    _find_and_refer(p.sender, service.org_name)
 
     rania = p.receiver
     rania.goto(f"{p.hub}/ui/")

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import delete
 
 from directory.models import DirOrganization
@@ -97,10 +97,13 @@ def listings(committed: Runtime) -> Iterator[None]:
 
 
 def test_find_a_service_by_need_place_and_language(
-    browser: Browser, hub: str, listings: None, people: Callable[..., Person]
+    new_context: Callable[[], BrowserContext],
+    hub: str,
+    listings: None,
+    people: Callable[..., Person],
 ) -> None:
     worker = people("Ana Sousa")
-    context = browser.new_context(bypass_csp=True)  # look() injects axe-core inline
+    context = new_context()
     page = _sign_in(context, hub, worker)
 
     page.get_by_role("link", name="Find a service").click()
@@ -132,4 +135,3 @@ def test_find_a_service_by_need_place_and_language(
     page.goto(f"{hub}/ui/services?q=nothing+like+this+anywhere")
     expect(page.get_by_role("heading", name="No services match")).to_be_visible()
     look(page, "services-empty")
-    context.close()

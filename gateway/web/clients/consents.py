@@ -45,8 +45,21 @@ def _client(staff: Staff, client_id: str) -> tuple[uuid.UUID, dict[str, Any]]:
 
 
 def _recipients(staff: Staff) -> list[tuple[str, str]]:
+    """The network's organisations; the caller's own last, said as what it is for: the
+    answers of the organisations the client is referred to (messages, outcomes,
+    documents) come back to it only under the client's consent too."""
     members = consent_wiring.ORGANISATIONS.members(staff.session)
-    return [(f"org:{i}", name) for i, name, _t in members if i != staff.caller.organisation_id]
+    own = staff.caller.organisation_id
+    options = [(f"org:{i}", name) for i, name, _t in members if i != own]
+    options += [
+        (
+            f"org:{i}",
+            staff.gettext("%(name)s (yours: to receive the other side's answers)") % {"name": name},
+        )
+        for i, name, _t in members
+        if i == own
+    ]
+    return options
 
 
 def _types(staff: Staff) -> list[tuple[str, str]]:
