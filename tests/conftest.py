@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -164,7 +163,7 @@ def settings(databases: Databases, data_dir: Path) -> Iterator[Settings]:
     reset_settings_cache()
 
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's; never `playwright install`
+CHROMIUM = "/usr/bin/chromium"  # Debian's, for the browser tests; never `playwright install`
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -174,16 +173,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """The run's one Chromium (Playwright's sync API runs one event loop per process)."""
-    assert Path(CHROMIUM).exists(), f"browser tests need Debian's chromium at {CHROMIUM}"
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import sync_playwright
 
 from adapters import DataCategory
 from consent import decision, page_access
@@ -21,6 +21,7 @@ from consent.models import PageToken, Purpose
 from gateway.runtime import Runtime
 from kernel.caller import Role
 from kernel.db import utcnow
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.consent.factories import grant, make_client, permit, staff
 from tests.serving import serve
 
@@ -31,9 +32,7 @@ def served(committed: Runtime) -> Iterator[str]:
         yield url
 
 
-def test_arabic_consent_page_revokes_and_refuses_reuse(
-    committed: Runtime, served: str, browser: Browser
-) -> None:
+def test_arabic_consent_page_revokes_and_refuses_reuse(committed: Runtime, served: str) -> None:
     sessions = committed.sessions
     worker = staff(uuid.uuid4(), Role.CASE_WORKER)
     harbour = uuid.uuid4()
@@ -60,46 +59,47 @@ def test_arabic_consent_page_revokes_and_refuses_reuse(
             ).permit  # fmt: skip
 
     assert permitted()
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(link.url)
-        assert page.get_attribute("html", "dir") == "rtl"
-        assert page.get_attribute("html", "lang") == "ar"
-        page.fill("#check", link.code)
-        page.click("#continue")
-        page.wait_for_selector(f"#consent-{series}")
-        assert "token" not in page.url
-        assert page.url.startswith(f"{served}/consent/page")
-        assert page.get_attribute("html", "dir") == "rtl"
-        assert "خيارات موافقتك" in page.content()
-        assert page.is_visible("#no-disclosures")
-        page.click(f"#consent-{series} button.revoke")
-        page.wait_for_selector("#receipt-summary")
-        assert "سحبت هذه الموافقة" in page.inner_text("#receipt-summary")
-        assert not permitted()  # the very next decision
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(link.url)
+            assert page.get_attribute("html", "dir") == "rtl"
+            assert page.get_attribute("html", "lang") == "ar"
+            page.fill("#check", link.code)
+            page.click("#continue")
+            page.wait_for_selector(f"#consent-{series}")
+            assert "token" not in page.url
+            assert page.url.startswith(f"{served}/consent/page")
+            assert page.get_attribute("html", "dir") == "rtl"
+            assert "خيارات موافقتك" in page.content()
+            assert page.is_visible("#no-disclosures")
+            page.click(f"#consent-{series} button.revoke")
+            page.wait_for_selector("#receipt-summary")
+            assert "سحبت هذه الموافقة" in page.inner_text("#receipt-summary")
+            assert not permitted()  # the very next decision
 
-        again = context.new_page()
-        again.goto(link.url)
-        again.fill("#check", link.code)
-        again.click("#continue")
-        again.wait_for_selector("#message-title")
-        assert again.inner_text("#message-title") == "لا يمكن استخدام هذا الرابط"
+            again = browser.new_page()
+            again.goto(link.url)
+            again.fill("#check", link.code)
+            again.click("#continue")
+            again.wait_for_selector("#message-title")
+            assert again.inner_text("#message-title") == "لا يمكن استخدام هذا الرابط"
 
-        with sessions.begin() as session:
-            row = (
-                session.query(PageToken)
-                .filter_by(
-                    token_hash=__import__("hashlib").sha256(stale.token.encode()).hexdigest()
+            with sessions.begin() as session:
+                row = (
+                    session.query(PageToken)
+                    .filter_by(
+                        token_hash=__import__("hashlib").sha256(stale.token.encode()).hexdigest()
+                    )
+                    .one()
                 )
-                .one()
-            )
-            row.expires_at = utcnow() - dt.timedelta(seconds=1)
-        late = context.new_page()
-        late.goto(stale.url)
-        late.fill("#check", "1988-04-02")
-        late.click("#continue")
-        late.wait_for_selector("#message-title")
-        assert late.inner_text("#message-title") == "لا يمكن استخدام هذا الرابط"
-    finally:
-        context.close()
+                row.expires_at = utcnow() - dt.timedelta(seconds=1)
+            late = browser.new_page()
+            late.goto(stale.url)
+            late.fill("#check", "1988-04-02")
+            late.click("#continue")
+            late.wait_for_selector("#message-title")
+            assert late.inner_text("#message-title") == "لا يمكن استخدام هذا الرابط"
+        finally:
+            browser.close()

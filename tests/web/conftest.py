@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from sqlalchemy.orm import Session
 
 from gateway.auth import credentials
 from gateway.auth.models import Organisation, OrgStatus, OrgType, User
 from gateway.runtime import Runtime
 from kernel.caller import Role
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.serving import serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +31,17 @@ AXE = ROOT / "tests" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENS = ROOT / "docs" / "ui" / "screens"
 PASSWORD = "a long enough passphrase 2026"
 WIDTHS = (1280, 360)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """The browser tests' Chromium. Playwright's sync API keeps an event loop running in
+    this thread while it lives, so it starts with the first browser test (this folder
+    runs last) and is never shared with tests of other folders."""
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 @pytest.fixture
@@ -121,9 +133,16 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
     ]
 
 
+#: A page's HTML stays under this on slow connections (the stylesheet is cached apart).
+MAX_PAGE_BYTES = 100_000
+
+
 def look(page: Page, name: str) -> None:
-    """Accessible and without sideways scrolling at 1280 and 360 px; screenshots written."""
+    """Accessible and without sideways scrolling at 1280 and 360 px, under 100 KB of
+    HTML; screenshots written."""
     SCREENS.mkdir(parents=True, exist_ok=True)
+    size = len(page.content().encode())
+    assert size < MAX_PAGE_BYTES, f"{name} is {size} bytes of HTML"
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         assert axe_violations(page) == [], (name, width)

@@ -173,6 +173,10 @@ def test_referral_closed_loop(
 
     rania.reload()
     expect(rania.get_by_role("region", name="Messages")).to_contain_text("Tuesday at 10:00 works")
+    long_word = ("Interpreter" * 910)[:10_000]  # the longest message, one word: it wraps
+    rania.get_by_label("Message to").fill(long_word)
+    _press(rania, "Send message", "Message sent.")
+    look(rania, "referral-long-message")
     _press(rania, "Accept the referral")
     _press(rania, "Start the service")
     rania.get_by_label("What was done").fill("Six counselling sessions held")
