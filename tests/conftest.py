@@ -49,6 +49,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # for modules that choose what they collect by back-end (tests/gateway/test_openapi_fuzz)
+    os.environ["REFHUB_TEST_BACKEND_CHOSEN"] = config.getoption("--backend")
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return f"refhub backend: {config.getoption('--backend')}"
 
