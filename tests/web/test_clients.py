@@ -7,32 +7,14 @@ import re
 import uuid
 from collections.abc import Callable
 
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, expect
 
 from consent import clients as consent_clients
 from consent.schemas import IdentifierIn, IdentityIn
-from gateway.auth import credentials
 from gateway.runtime import Runtime
 from kernel.caller import Caller, CallerKind, Role
 from tests.consent.factories import ensure_kek
 from tests.web.conftest import Person, look, sign_in
-
-
-def _sign_in(context: BrowserContext, hub: str, person: Person) -> Page:
-    """The shared `sign_in`, or, while the sign-in pages still carry their old labels, the
-    same steps with those."""
-    page = context.new_page()
-    page.goto(f"{hub}/ui/login")
-    if page.get_by_label("Email address").count():
-        page.close()
-        return sign_in(context, hub, person)
-    page.get_by_label("Email", exact=True).fill(person.email)
-    page.get_by_label("Password").fill(person.password)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("The 6-digit code").fill(credentials.totp_code(person.totp_secret))
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{hub}/ui/")
-    return page
 
 
 def _caseload(committed: Runtime, org_id: uuid.UUID) -> None:
@@ -62,7 +44,7 @@ def test_register_a_client_record_consent_and_give_the_link(
     receiver = people("Hana Harbour", org_name="Harbour Family Services")
     _caseload(committed, worker.org_id)
     context = new_context()
-    page = _sign_in(context, hub, worker)
+    page = sign_in(context, hub, worker)
 
     page.get_by_role("link", name="Clients", exact=True).click()
     page.get_by_label("Name or reference").fill("haddad")

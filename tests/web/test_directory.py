@@ -7,33 +7,15 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, expect
 from sqlalchemy import delete
 
 from directory.models import DirOrganization
-from gateway.auth import credentials
 from gateway.runtime import Runtime
 from tests.directory.factories import make_listing
 from tests.web.conftest import Person, look, sign_in
 
 LISBON = {"city": "Lisbon", "postal_code": "1100-148", "country": "PT"}
-
-
-def _sign_in(context: BrowserContext, hub: str, person: Person) -> Page:
-    """The shared `sign_in`, or, while the sign-in pages still carry their old labels, the
-    same steps with those."""
-    page = context.new_page()
-    page.goto(f"{hub}/ui/login")
-    if page.get_by_label("Email address").count():
-        page.close()
-        return sign_in(context, hub, person)
-    page.get_by_label("Email", exact=True).fill(person.email)
-    page.get_by_label("Password").fill(person.password)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("The 6-digit code").fill(credentials.totp_code(person.totp_secret))
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{hub}/ui/")
-    return page
 
 
 @pytest.fixture
@@ -104,7 +86,7 @@ def test_find_a_service_by_need_place_and_language(
 ) -> None:
     worker = people("Ana Sousa")
     context = new_context()
-    page = _sign_in(context, hub, worker)
+    page = sign_in(context, hub, worker)
 
     page.get_by_role("link", name="Find a service").click()
     page.get_by_label("What does the client need?").select_option(label="Housing")
