@@ -47,11 +47,15 @@ from gateway.runtime import Runtime
 from gateway.task_modules import load_task_modules
 from gateway.web import router as web_router
 from gateway.web import shell as web_shell
+from gateway.web.admin import router as web_admin
 from gateway.web.clients import router as web_clients
 from gateway.web.compose import router as web_compose
 from gateway.web.directory import router as web_directory
 from gateway.web.home import router as web_home
+from gateway.web.hub import router as web_hub
+from gateway.web.listings import router as web_listings
 from gateway.web.referrals import router as web_referrals
+from gateway.web.supervision import router as web_supervision
 from gateway.workflow import cases_router as workflow_cases_router
 from gateway.workflow import fhir_router as workflow_fhir_router
 from gateway.workflow import reports_router as workflow_reports_router
@@ -176,7 +180,9 @@ def create_app(runtime: Runtime | None = None, *, run_relay: bool = True) -> Fas
     apidocs.install(app)
     openapi.install(app)  # the errors every route can answer, documented once
     web_shell.install(app)
-    for area in (web_home, web_directory, web_clients, web_compose, web_referrals):
+    areas = (web_home, web_directory, web_clients, web_compose, web_referrals)
+    consoles = (web_supervision, web_admin, web_listings, web_hub)
+    for area in (*areas, *consoles):
         app.include_router(area.router)
     app.include_router(web_router.router)
     return app

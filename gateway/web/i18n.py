@@ -55,7 +55,17 @@ _HERE = Path(__file__).parent
 LOCALE_DIR = _HERE / "locale"
 LANGUAGE_COOKIE = "refhub_lang"
 #: The areas of the staff web application, each a folder with `router.py` and `templates/`.
-AREAS = ("directory", "clients", "compose", "referrals", "home")
+AREAS = (
+    "directory",
+    "clients",
+    "compose",
+    "referrals",
+    "home",
+    "supervision",
+    "admin",
+    "listings",
+    "hub",
+)
 
 #: code -> (name in that language, text direction)
 LANGUAGES: dict[str, tuple[str, str]] = {

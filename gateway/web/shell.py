@@ -9,6 +9,7 @@ route then calls the same service functions the JSON API calls, with `staff.call
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,12 +29,16 @@ from gateway.dependencies import DbSession
 from gateway.errors import http_problem
 from gateway.web.i18n import LANGUAGE_COOKIE, LANGUAGES, environment, gettext_for, language_of
 from gateway.workflow.models import Referral
-from kernel.caller import Caller
+from kernel.caller import Caller, Role
 
 __all__ = [
     "GoTo",
+    "HubAdminDep",
+    "NotAllowed",
+    "OrgAdminDep",
     "Staff",
     "StaffDep",
+    "SupervisorDep",
     "csrf_ok",
     "go",
     "install",
@@ -50,6 +55,11 @@ class GoTo(Exception):
     def __init__(self, url: str) -> None:
         super().__init__(url)
         self.url = url
+
+
+class NotAllowed(Exception):
+    """Raised by a console's dependency: the signed-in person lacks the console's role.
+    Answered with the HTML 403 page (never the console, never a redirect that hides why)."""
 
 
 def go(url: str) -> RedirectResponse:
@@ -125,11 +135,35 @@ def current_staff(request: Request, session: DbSession) -> Staff:
         "csrf_token": state.csrf_token,
         "profile": auth_service.describe(session, state.caller),
         "counts": {"inbox": _inbox_count(session, state.caller)},
+        "consoles": [name for role, _path, name in CONSOLES if state.caller.has_role(role)],
     }
     return staff
 
 
 StaffDep = Annotated[Staff, Depends(current_staff)]
+
+
+#: The consoles and the role each needs: (role, path, label). The layout's navigation shows
+#: a person the consoles of their roles; a route of a console checks the same role.
+CONSOLES = (
+    (Role.SUPERVISOR, "/ui/team", "team"),
+    (Role.ORG_ADMIN, "/ui/admin", "admin"),
+    (Role.HUB_ADMIN, "/ui/hub", "hub"),
+)
+
+
+def _console(role: Role) -> Callable[[Staff], Staff]:
+    def staff_with_role(staff: StaffDep) -> Staff:
+        if not staff.caller.has_role(role):
+            raise NotAllowed(role.value)
+        return staff
+
+    return staff_with_role
+
+
+SupervisorDep = Annotated[Staff, Depends(_console(Role.SUPERVISOR))]
+OrgAdminDep = Annotated[Staff, Depends(_console(Role.ORG_ADMIN))]
+HubAdminDep = Annotated[Staff, Depends(_console(Role.HUB_ADMIN))]
 
 
 def render(request: Request, name: str, *, status: int = 200, **context: Any) -> HTMLResponse:
@@ -171,6 +205,11 @@ async def _not_found_or_problem(request: Request, exc: Exception) -> Response:
     return http_problem(request, exc)
 
 
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    """A console page asked for by someone without its role: 403, in words."""
+    return render(request, "forbidden.html", status=403, caller=None, errors=[])
+
+
 def to_the_pages() -> Response:
     """The hub's address leads people to the web application (its sign-in page)."""
     return go("/ui/")
@@ -182,6 +221,7 @@ def install(app: FastAPI) -> None:
     app.add_api_route("/", to_the_pages, methods=["GET"], include_in_schema=False)
     app.add_api_route("/ui/language", choose_language, methods=["GET"], include_in_schema=False)
     app.add_exception_handler(GoTo, _go_to)
+    app.add_exception_handler(NotAllowed, _not_allowed)
     app.add_exception_handler(StarletteHTTPException, _not_found_or_problem)
 
 
