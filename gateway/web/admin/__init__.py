@@ -1,0 +1,1 @@
+"""The organisation administrator's console: people, system clients, workflow times."""

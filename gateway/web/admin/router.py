@@ -1,0 +1,9 @@
+"""Routes of the admin console (see the package's docstring)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/ui", include_in_schema=False)

@@ -1,0 +1,1 @@
+"""The hub administrator's console: organisations, moderation, deliveries, audit, keys."""

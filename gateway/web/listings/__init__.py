@@ -1,0 +1,1 @@
+"""The organisation's directory listings, edited by its administrators."""

@@ -1,0 +1,1 @@
+"""The supervisor's console: the organisation's referrals and handovers at a glance."""
