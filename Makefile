@@ -42,8 +42,11 @@ run: $(RUN_INSTALLED)
 	$(BIN)/refhub db upgrade && $(BIN)/refhub keys init && $(BIN)/refhub demo && \
 	exec $(BIN)/refhub serve --host $(HOST) --port $(PORT)
 
-## test: lint, type-check, then the whole suite on SQLite and on PostgreSQL (real Redis, real worker)
-test: $(INSTALLED) lint test-sqlite test-postgresql
+## test: lint, type-check, then the whole suite on SQLite and on PostgreSQL (real Redis, real
+## worker). The two back-ends' runs go at once (each in its own databases and Redis number);
+## each one's output is printed when it ends. `make test-sqlite` or `make test-postgresql`: one.
+test: $(INSTALLED) lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgresql
 
 test-sqlite: $(INSTALLED) $(AXE)
 	$(BIN)/pytest --backend sqlite

@@ -124,12 +124,23 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def backend_redis_url(url: str, backend: str) -> str:
+    """The Redis database of this run's back-end: the PostgreSQL run uses the one given, the
+    SQLite run the number below it (`make test` runs both halves at once; each flushes its
+    own database at start)."""
+    base, _slash, number = url.rpartition("/")
+    if backend != "sqlite" or not number.isdigit():
+        return url
+    n = int(number)
+    return f"{base}/{n - 1 if n > 0 else n + 1}"
+
+
 @pytest.fixture(scope="session")
-def redis_url() -> str:
+def redis_url(backend: str) -> str:
     """The real Redis the suite uses as Celery broker (its own database number, flushed)."""
     import redis
 
-    url = os.environ.get("REFHUB_TEST_REDIS_URL", DEFAULT_REDIS)
+    url = backend_redis_url(os.environ.get("REFHUB_TEST_REDIS_URL", DEFAULT_REDIS), backend)
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=3)
         client.flushdb()

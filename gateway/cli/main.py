@@ -2,51 +2,71 @@
 
 Every command loads the settings first; a bad setting or an unreachable dependency ends
 the command with one line on stderr saying what is wrong and how to fix it (exit code 2).
+
+The commands' modules are imported when a command runs, not when `refhub` starts: most of
+them need the whole hub (about 2.5 s of imports), and `refhub --version`, a start-up error
+or a sub-command should not pay for the others.
 """
 
 from __future__ import annotations
 
-import shutil
+import importlib
 import sys
-from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
-from gateway.auth import credentials
-from gateway.auth import demo as auth_demo
-from gateway.cli import audit as audit_cli
-from gateway.cli import clients as clients_cli
-from gateway.cli import convert as convert_cli
-from gateway.cli import db as db_cli
-from gateway.cli import directory as directory_cli
-from gateway.cli import keys as keys_cli
-from gateway.cli import outbox as outbox_cli
-from gateway.cli import processes
-from gateway.cli.context import cli_runtime
-from gateway.demo import load_demo
 from kernel import __version__
-from kernel.db import transaction
 from kernel.errors import StartupError
 
 __all__ = ["app", "main"]
+
+#: name -> (module, attribute): a `typer.Typer` of sub-commands or one command's function.
+COMMANDS = {
+    "serve": ("gateway.cli.processes", "serve"),
+    "worker": ("gateway.cli.processes", "worker"),
+    "beat": ("gateway.cli.processes", "beat"),
+    "demo": ("gateway.cli.demo", "demo_app"),
+    "db": ("gateway.cli.db", "app"),
+    "audit": ("gateway.cli.audit", "app"),
+    "keys": ("gateway.cli.keys", "app"),
+    "clients": ("gateway.cli.clients", "app"),
+    "outbox": ("gateway.cli.outbox", "app"),
+    "directory": ("gateway.cli.directory", "app"),
+    "convert": ("gateway.cli.convert", "convert"),
+}
+
+
+class LazyCommands(TyperGroup):
+    """refhub's commands, each imported from its module when it is asked for."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """The command `cmd_name` (its module imported now), or None if there is none."""
+        if cmd_name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[cmd_name]
+        target = getattr(importlib.import_module(module), attribute)
+        if isinstance(target, typer.Typer):  # a group, even of one sub-command
+            command: Any = typer.main.get_group(target)
+        else:
+            single = typer.Typer()
+            single.command(cmd_name)(target)
+            command = typer.main.get_command(single)
+        command.name = cmd_name
+        return command
+
 
 app = typer.Typer(
     name="refhub",
     help="refhub: referral and handover hub for case management.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=LazyCommands,
 )
-app.add_typer(db_cli.app, name="db")
-app.add_typer(audit_cli.app, name="audit")
-app.add_typer(keys_cli.app, name="keys")
-app.add_typer(clients_cli.app, name="clients")
-app.add_typer(outbox_cli.app, name="outbox")
-app.add_typer(directory_cli.app, name="directory")
-app.command("serve")(processes.serve)
-app.command("worker")(processes.worker)
-app.command("beat")(processes.beat)
-app.command("convert")(convert_cli.convert)
 
 
 def _version(value: bool) -> None:
@@ -63,50 +83,6 @@ def root(
     ] = False,
 ) -> None:
     """refhub: referral and handover hub for case management."""
-
-
-demo_app = typer.Typer(
-    help="Demo data: `refhub demo` loads it; `refhub demo code EMAIL` gives a sign-in code.",
-    invoke_without_command=True,
-)
-app.add_typer(demo_app, name="demo")
-
-
-@demo_app.callback()
-def demo(ctx: typer.Context) -> None:
-    """Load demo data (idempotent) and print how to sign in and call the API."""
-    if ctx.invoked_subcommand is not None:
-        return
-    if cli_runtime().settings.is_sqlite:  # the embedded hub prepares its own data folder
-        db_cli.upgrade_command()
-        keys_cli.init()
-    runtime = cli_runtime(check_schema=True)
-    with transaction(runtime.sessions) as session:
-        lines = load_demo(session, runtime.settings)
-    typer.echo("Demo data is loaded.")
-    for line in lines:
-        typer.echo(f"  {line}".replace("`refhub ", f"`{_command()} "))
-
-
-def _command() -> str:
-    """How to run refhub again as this shell can: `refhub` if that is on PATH and is this
-    program, else the path it was started by (`.venv/bin/refhub` after `make run`)."""
-    started = Path(sys.argv[0]).resolve()
-    found = shutil.which("refhub")
-    if found and Path(found).resolve() == started:
-        return "refhub"
-    try:
-        return str(started.relative_to(Path.cwd()))
-    except ValueError:
-        return str(started)
-
-
-@demo_app.command("code")
-def demo_code(email: str) -> None:
-    """Print the current authenticator code of a demo account (demo accounts only)."""
-    if not email.lower().endswith("." + auth_demo.DEMO_DOMAIN):
-        raise StartupError(f"only demo accounts (…@….{auth_demo.DEMO_DOMAIN}) have known codes")
-    typer.echo(credentials.totp_code(auth_demo.demo_totp_secret(email.lower())))
 
 
 def main() -> None:
