@@ -14,7 +14,9 @@ A task that talks to the network declares `perform` and `finish` (a *phased* tas
 handler then only prepares a plan in the claiming transaction, which commits and releases
 the event's row lock; `perform(plan)` runs with no transaction open; `finish(session,
 result, **payload)` runs in a second transaction that locks the event again and marks it
-done. A crash during `perform` leaves the event dispatched, so it is run again
+done. The first phase leaves the event `claimed`: another run of it (a message the broker
+handed over twice) skips it while the I/O is in flight. A crash during `perform` leaves it
+claimed until the relay re-dispatches it after its `stale_after`, so it is run again
 (at-least-once); the handler and `finish` must therefore be idempotent.
 """
 
@@ -65,6 +67,10 @@ _T = TypeVar("_T")
 class EventState(enum.StrEnum):
     PENDING = "pending"
     DISPATCHED = "dispatched"
+    # A phased task's first phase committed: its I/O is running (between the transactions).
+    # Another run of the same event skips it; the relay re-dispatches it if it stays claimed
+    # past its `stale_after` (the claiming worker died), as it does a lost dispatch.
+    CLAIMED = "claimed"
     DONE = "done"
     FAILED = "failed"
 
@@ -400,10 +406,16 @@ def _finish(session: Session, row: OutboxEvent, claimed: _Claimed, isolated: boo
     return outcome if isinstance(outcome, Outcome) else Outcome.DONE
 
 
-def _live(rows: dict[uuid.UUID, OutboxEvent], event_id: uuid.UUID) -> OutboxEvent | None:
+def _live(
+    rows: dict[uuid.UUID, OutboxEvent], event_id: uuid.UUID, *, claiming: bool = False
+) -> OutboxEvent | None:
+    """The event's row if it is still to be run: not unknown, not settled already (by a
+    concurrent run of the same event) and, when `claiming`, not claimed by a run whose
+    I/O is in flight (a message the broker handed over twice)."""
     row = rows.get(event_id)
-    if row is None or row.state in (EventState.DONE, EventState.FAILED):
-        return None  # unknown, or settled already (by a concurrent run of the same event)
+    ended = (EventState.DONE, EventState.FAILED)
+    if row is None or row.state in ended or (claiming and row.state == EventState.CLAIMED):
+        return None
     return row
 
 
@@ -457,7 +469,7 @@ def execute_many(
         outcomes = dict.fromkeys(ids, Outcome.SKIPPED)
         claimed: list[_Claimed] = []
         rows = _lock(session, ids)
-        live = [(event_id, row) for event_id in ids if (row := _live(rows, event_id))]
+        live = [(e, row) for e in ids if (row := _live(rows, e, claiming=True))]
         for _event_id, row in live:
             row.attempts += 1  # counted (and flushed together) before any handler runs
         _preload(session, [row for _event_id, row in live])
@@ -465,6 +477,7 @@ def execute_many(
             first = _claim(session, row, isolated)
             if isinstance(first, _Claimed):
                 claimed.append(first)
+                row.state, row.dispatched_at = EventState.CLAIMED, utcnow()
             else:
                 outcomes[event_id] = first
         _mark_done([row for event_id, row in live if outcomes[event_id] is Outcome.DONE])

@@ -3,7 +3,8 @@
 Claiming and dispatching are separate steps: events are marked `dispatched` in a short
 transaction (rows locked with SKIP LOCKED on PostgreSQL, so several relays share the work),
 then published. If publishing fails (broker down) they go straight back to `pending`; if
-the process dies in between, they are re-dispatched once `stale_after` has passed. Either
+the process dies in between, they are re-dispatched once `stale_after` has passed, as are
+phased tasks left `claimed` by a worker that died during their I/O. Either
 way nothing is lost, and `kernel.outbox.execute` makes the repeat harmless.
 """
 
@@ -90,7 +91,7 @@ class Relay:
             due = or_(
                 (outbox.OutboxEvent.state == State.PENDING)
                 & (outbox.OutboxEvent.available_at <= now),
-                (outbox.OutboxEvent.state == State.DISPATCHED)
+                outbox.OutboxEvent.state.in_((State.DISPATCHED, State.CLAIMED))
                 & (outbox.OutboxEvent.dispatched_at < now - self.stale_after),
             )
             rows = session.execute(

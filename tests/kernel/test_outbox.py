@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
@@ -281,3 +282,71 @@ def test_only_batchable_work_is_grouped_for_workers() -> None:
         ("test.batchable", batchable[4:5]),
     ]
     assert batches(events, batch_size=1) == [(task, [event_id]) for event_id, task in events]
+
+
+_IN_FLIGHT: list[Callable[[], None]] = []  # what the next "test.slow-push" does mid-I/O
+
+
+def _slow_perform(plan: str) -> str:
+    _trace("start", plan)
+    for meanwhile in _IN_FLIGHT:
+        meanwhile()
+    _trace("end", plan)
+    return plan
+
+
+def _slow_finish(session: Session, result: str, *, marker: str) -> None:
+    audit.record(session, actor="system:test", action="test.pushed", subject=f"Test/{result}")
+
+
+@outbox.task("test.slow-push", perform=_slow_perform, finish=_slow_finish)
+def _slow_prepare(session: Session, *, marker: str) -> str:
+    return marker
+
+
+def test_a_phased_event_in_flight_is_not_claimed_again(committed: Runtime) -> None:
+    """While one run of a phased task performs its I/O (between its two transactions),
+    another run of the same event (the broker handed the message over twice) skips it:
+    the push happens once. The first run then settles it."""
+    _TRACE.clear()
+    with committed.sessions.begin() as session:
+        outbox.enqueue(session, "test.slow-push", {"marker": "twice"})
+    (event,) = _events(committed, "test.slow-push")
+    seen: dict[str, object] = {}
+
+    def a_copy_arrives() -> None:
+        with committed.sessions() as session:
+            row = session.get(outbox.OutboxEvent, event.id)
+            seen["state"] = row.state if row else None
+        seen["outcome"] = outbox.execute(committed.sessions, event.id)
+
+    _IN_FLIGHT[:] = [a_copy_arrives]
+    try:
+        first = outbox.execute(committed.sessions, event.id)
+    finally:
+        _IN_FLIGHT.clear()
+    assert seen == {"state": "claimed", "outcome": outbox.Outcome.SKIPPED}
+    assert first is outbox.Outcome.DONE
+    assert _TRACE == [("start", "twice"), ("end", "twice")]  # pushed once
+    with committed.sessions() as session:
+        row = session.get(outbox.OutboxEvent, event.id)
+        assert row is not None and row.state == "done" and row.attempts == 1
+
+
+def test_the_relay_re_dispatches_a_claim_its_worker_left(committed: Runtime) -> None:
+    """A worker that died during a phased task's I/O leaves the event claimed: once the
+    claim is older than the relay's `stale_after`, the relay hands it out again."""
+    with committed.sessions.begin() as session:
+        outbox.enqueue(session, "test.slow-push", {"marker": "orphan"})
+        session.flush()
+        (event,) = [
+            e
+            for e in session.scalars(select(outbox.OutboxEvent))
+            if e.payload.get("marker") == "orphan"
+        ]
+        event.state, event.dispatched_at = "claimed", utcnow() - dt.timedelta(minutes=6)
+        event_id = event.id
+    assert _relay(committed).relay_once() >= 1
+    with committed.sessions() as session:
+        row = session.get(outbox.OutboxEvent, event_id)
+        assert row is not None and row.state == "done"
