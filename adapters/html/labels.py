@@ -23,7 +23,7 @@ _EN = {
     "referred_to": "Referred to",
     "service": "Service",
     "worker": "Case worker",
-    "channel": "Sent by",
+    "channel": "Sent through",
     "services_requested": "Services requested",
     "reason": "Reason for referral",
     "do_not_contact": "Do not contact the client directly: go through the referring agency.",

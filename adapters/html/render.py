@@ -72,6 +72,11 @@ def _joined(*parts: str | None) -> str:
     return " — ".join(p for p in parts if p)
 
 
+def _sentence(text: str) -> str:
+    """A code's display as a reader expects it on its own (HL7's are lower case: "mother")."""
+    return text[:1].upper() + text[1:]
+
+
 def _worker(w: m.Worker | None) -> str:
     return _joined(w.name, w.position, w.phone, w.email) if w else ""
 
@@ -136,7 +141,7 @@ def _client(p: _Page, s: m.CaseSummary) -> None:
         for f in s.family:
             p.fields(
                 [
-                    ("relationship", codes.RELATIONSHIPS[f.relationship].display),
+                    ("relationship", _sentence(codes.RELATIONSHIPS[f.relationship].display)),
                     ("name", _name(f.name)),
                     ("birth_date", f.birth_date),
                     ("gender", f.gender),
@@ -189,7 +194,7 @@ def _body(s: m.CaseSummary, lang: str, shift: int) -> _Page:
     )
     if s.consent:
         p.h("consent")
-        p.fields([("consent", _joined(s.consent.reference, s.consent.description))])
+        p.fields([("consent", _joined(s.consent.description, s.consent.reference))])
     if s.summary:
         p.h("summary")
         p.parts.append(f"<p>{escape(s.summary)}</p>".replace("\n", "<br>"))
