@@ -214,6 +214,11 @@ class Service(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     confirmed_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     stale_notified_at: Mapped[dt.datetime | None]
+    # A hub admin's last review (`directory.moderation`): the version they looked at, when,
+    # and who. A listing whose `version` is newer (or never reviewed) waits in the queue.
+    reviewed_version: Mapped[int | None] = mapped_column(Integer)
+    reviewed_at: Mapped[dt.datetime | None]
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
 
 
 # PostgreSQL only (the migration creates them there, with pg_trgm): trigram indexes for

@@ -20,6 +20,7 @@ from kernel.inputs import StrictBool, StrictFloat, StrictInt
 __all__ = [
     "CODE_PATTERN",
     "AreaIn",
+    "CapacityIn",
     "EndpointIn",
     "LocationIn",
     "MatchIn",
@@ -242,6 +243,14 @@ class ServiceIn(_In):
         ):
             raise ValueError("minimum_age is above maximum_age")
         return self
+
+
+class CapacityIn(_In):
+    """A listing's daily figures: can it take people now, how long the wait, a short note."""
+
+    capacity: Capacity | None = None
+    wait_time_days: int | None = Field(default=None, ge=0, le=3650)
+    capacity_note: str | None = Field(default=None, max_length=500)
 
 
 class ModerationIn(_In):

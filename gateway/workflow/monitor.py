@@ -53,6 +53,7 @@ __all__ = [
     "effective_thresholds",
     "monitor",
     "overdue_clause",
+    "stored_thresholds",
     "sweep",
     "update_thresholds",
 ]
@@ -91,6 +92,12 @@ def _effective(row: OrgThresholds | None) -> Thresholds:
 def effective_thresholds(session: Session, organisation_id: uuid.UUID) -> Thresholds:
     """The periods the monitor uses for `organisation_id` as a receiver."""
     return _effective(session.get(OrgThresholds, organisation_id))
+
+
+def stored_thresholds(session: Session, organisation_id: uuid.UUID) -> dict[str, int | None]:
+    """The organisation's own values as set (None where it uses the default)."""
+    row = session.get(OrgThresholds, organisation_id)
+    return {name: getattr(row, name) if row else None for name in _FIELDS}
 
 
 def update_thresholds(

@@ -44,6 +44,9 @@ class Filters:
     unassigned: bool = False
     #: late on the receiver's side (`monitor.overdue_clause`), given as that clause
     overdue: ColumnElement[bool] | None = None
+    #: further conditions from the service behind a figure (e.g. `trends.drill_clause`),
+    #: so that a list shows exactly the referrals a figure counted
+    also: list[ColumnElement[bool]] = field(default_factory=list)
     sort: str = "-updated"
     offset: int = 0
     limit: int = 20
@@ -83,6 +86,7 @@ def _conditions(caller: Caller, f: Filters) -> list[ColumnElement[bool]]:
         rules.append(_assigned(caller, f))
     if f.overdue is not None:
         rules.append(f.overdue)
+    rules.extend(f.also)
     return rules
 
 

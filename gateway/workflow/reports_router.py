@@ -22,7 +22,7 @@ from gateway.errors import error_responses
 from gateway.workflow import stats
 from kernel.inputs import IsoDateTime
 
-__all__ = ["CSV_COLUMNS", "csv_rows", "router"]
+__all__ = ["CSV_COLUMNS", "csv_rows", "csv_text", "router"]
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -111,7 +111,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _csv(figures: stats.Figures) -> str:
+def csv_text(figures: stats.Figures) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
@@ -148,7 +148,7 @@ def referral_report(
         return figures
     stamp = figures.generated_at.strftime("%Y%m%d")
     return Response(
-        _csv(figures),
+        csv_text(figures),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": (

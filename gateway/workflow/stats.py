@@ -8,7 +8,8 @@ newest referrals. No figure carries client data; the attention list names referr
 and only those the caller may see (`access.visible_clause`).
 
 The window (`since` ≤ authored_on < `until`) applies to every figure except `attention`,
-which is what needs attention now whenever it was sent.
+which is what needs attention now whenever it was sent. A `Narrowing` (one counterpart
+organisation, one assignee of the caller's side, one kind) applies to every figure.
 """
 
 from __future__ import annotations
@@ -38,15 +39,21 @@ __all__ = [
     "AGE_BUCKETS",
     "ATTENTION_LIMIT",
     "DURATION_SAMPLE",
+    "WAITING",
     "Attention",
     "Durations",
     "Figures",
     "HandoverFigures",
     "InvalidWindow",
+    "Narrowing",
     "OrgFigures",
     "ReasonCount",
     "Side",
+    "answered_clause",
+    "contact_overdue_clause",
+    "percentile",
     "referral_figures",
+    "scope_clause",
 ]
 
 DURATION_SAMPLE = 10_000
@@ -61,6 +68,8 @@ AGE_BUCKETS: tuple[tuple[str, dt.timedelta | None], ...] = (
 )
 _ENDED_WITH_REASON = (Status.REJECTED, Status.CANCELLED, Status.FAILED)
 _WAITING = sorted(s.value for s in OPEN if s is not Status.DRAFT)
+#: The open statuses a referral waits in once sent (drafts excluded).
+WAITING: tuple[str, ...] = tuple(_WAITING)
 
 
 class InvalidWindow(WorkflowError):
@@ -74,6 +83,18 @@ class InvalidWindow(WorkflowError):
 class Side(enum.StrEnum):
     SENT = "sent"
     RECEIVED = "received"
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """Only the referrals with this counterpart organisation (the receiver of what was
+    sent, the sender of what was received), assigned on the caller's side to this staff
+    member (or to nobody: `unassigned`), of this kind. Ignored for the network scope."""
+
+    counterpart: uuid.UUID | None = None
+    assignee: uuid.UUID | None = None
+    unassigned: bool = False
+    kind: str | None = None
 
 
 @dataclass
@@ -162,22 +183,56 @@ def _scope(caller: Caller) -> str:
 
 
 def _where(
-    caller: Caller, scope: str, side: Side, since: dt.datetime | None, until: dt.datetime | None
+    caller: Caller,
+    scope: str,
+    side: Side,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    narrowing: Narrowing | None = None,
 ) -> ColumnElement[bool]:
     """Counts cover every referral the organisation was party to on `side` (closed
     handovers included: counts disclose no content); a receiver never counts drafts."""
     clauses: list[ColumnElement[bool]] = []
+    n = narrowing or Narrowing()
     if scope == "organisation":
-        if side is Side.SENT:
+        sent = side is Side.SENT
+        if sent:
             clauses.append(Referral.requester_org_id == caller.organisation_id)
         else:
             clauses.append(Referral.owner_org_id == caller.organisation_id)
             clauses.append(Referral.status != Status.DRAFT.value)
+        if n.counterpart is not None:
+            other = Referral.owner_org_id if sent else Referral.requester_org_id
+            clauses.append(other == n.counterpart)
+        assignee = Referral.requester_assignee if sent else Referral.owner_assignee
+        if n.unassigned:
+            clauses.append(assignee.is_(None))
+        elif n.assignee is not None:
+            clauses.append(assignee == n.assignee)
+    if n.kind is not None:
+        clauses.append(Referral.kind == n.kind)
     if since is not None:
         clauses.append(Referral.authored_on >= since)
     if until is not None:
         clauses.append(Referral.authored_on < until)
     return and_(true(), *clauses)
+
+
+def scope_clause(
+    caller: Caller,
+    *,
+    side: Side,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    narrowing: Narrowing | None = None,
+) -> ColumnElement[bool]:
+    """The SQL condition of the referrals `referral_figures` counts for these arguments
+    (for figures computed elsewhere and drill-down lists that must match them).
+
+    Raises:
+        Forbidden: as `referral_figures`.
+    """
+    return _where(caller, _scope(caller), side, since, until, narrowing)
 
 
 def _counts(session: Session, column: Any, where: ColumnElement[bool]) -> dict[str, int]:
@@ -238,11 +293,12 @@ def _reasons(
     return sorted(result, key=lambda r: (-r.count, r.status, r.reason, str(r.organisation_id)))
 
 
-def _percentile(ordered: Sequence[float], fraction: float) -> float:
+def percentile(ordered: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile of an ascending, non-empty sequence."""
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
-def _answered() -> ColumnElement[bool]:
+def answered_clause() -> ColumnElement[bool]:
     """The receiver answered (accepted or declined): a sender's cancellation of a referral
     still waiting also ends `requested`, but is no response."""
     return or_(Referral.accepted_at.is_not(None), Referral.status == Status.REJECTED.value)
@@ -266,11 +322,11 @@ def _durations(
         count=count,
         sample=len(hours),
         median_hours=round(statistics.median(hours), 1),
-        p90_hours=round(_percentile(hours, 0.9), 1),
+        p90_hours=round(percentile(hours, 0.9), 1),
     )
 
 
-def _contact_overdue(now: dt.datetime) -> ColumnElement[bool]:
+def contact_overdue_clause(now: dt.datetime) -> ColumnElement[bool]:
     """A handover's first contact is overdue (Handover columns only)."""
     return and_(
         Handover.first_contact_due_at.is_not(None),
@@ -288,7 +344,10 @@ def _handovers(session: Session, where: ColumnElement[bool], now: dt.datetime) -
             func.count(Handover.first_contact_at),
             func.coalesce(
                 func.sum(
-                    case((and_(_contact_overdue(now), Referral.status.in_(_WAITING)), 1), else_=0)
+                    case(
+                        (and_(contact_overdue_clause(now), Referral.status.in_(_WAITING)), 1),
+                        else_=0,
+                    )
                 ),
                 0,
             ),
@@ -309,7 +368,7 @@ def _attention_clause(now: dt.datetime) -> ColumnElement[bool]:
     """Open and still waiting on the step it was reminded (or escalated) about, or a
     handover flagged for first contact that is still overdue."""
     flagged = select(Handover.referral_id).where(
-        Handover.first_contact_flagged_at.is_not(None), _contact_overdue(now)
+        Handover.first_contact_flagged_at.is_not(None), contact_overdue_clause(now)
     )
     return or_(
         and_(Referral.status == Status.REQUESTED.value, Referral.reminded_at.is_not(None)),
@@ -324,9 +383,14 @@ def _attention_clause(now: dt.datetime) -> ColumnElement[bool]:
 
 
 def _attention(
-    session: Session, caller: Caller, scope: str, side: Side, now: dt.datetime
+    session: Session,
+    caller: Caller,
+    scope: str,
+    side: Side,
+    now: dt.datetime,
+    narrowing: Narrowing | None,
 ) -> tuple[int, list[Attention]]:
-    own = _where(caller, scope, side, None, None)
+    own = _where(caller, scope, side, None, None, narrowing)
     needs = and_(own, _attention_clause(now))
     count = int(session.scalar(select(func.count()).select_from(Referral).where(needs)) or 0)
     if scope == "network":
@@ -375,6 +439,16 @@ def _attention(
     return count, items
 
 
+def _described(n: Narrowing) -> dict[str, str]:
+    """The narrowing as flat audit detail (only what was given)."""
+    found = {
+        "counterpart": str(n.counterpart) if n.counterpart else None,
+        "assignee": str(n.assignee) if n.assignee else ("none" if n.unassigned else None),
+        "kind": n.kind,
+    }
+    return {key: value for key, value in found.items() if value}
+
+
 def referral_figures(
     session: Session,
     caller: Caller,
@@ -383,6 +457,7 @@ def referral_figures(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     now: dt.datetime | None = None,
+    narrowing: Narrowing | None = None,
 ) -> Figures:
     """The figures for the caller's organisation's `side`, or the network's for a hub
     admin (see the module docstring). Audited as a read of the figures.
@@ -396,10 +471,10 @@ def referral_figures(
     if since is not None and until is not None and since >= until:
         raise InvalidWindow("`since` must be before `until`.")
     moment = now or utcnow()
-    where = _where(caller, scope, side, since, until)
+    where = _where(caller, scope, side, since, until, narrowing)
     receiver_grouped = (scope == "organisation") == (side is Side.SENT)
     group = Referral.owner_org_id if receiver_grouped else Referral.requester_org_id
-    attention_count, attention = _attention(session, caller, scope, side, moment)
+    attention_count, attention = _attention(session, caller, scope, side, moment, narrowing)
     figures = Figures(
         scope=scope,
         organisation_id=caller.organisation_id if scope == "organisation" else None,
@@ -415,7 +490,7 @@ def referral_figures(
         open_age=_open_age(session, where, moment),
         reasons=_reasons(session, where, by_receiver=False),
         reasons_by_receiver=_reasons(session, where, by_receiver=True),
-        time_to_response=_durations(session, where, Referral.responded_at, _answered()),
+        time_to_response=_durations(session, where, Referral.responded_at, answered_clause()),
         time_to_acceptance=_durations(session, where, Referral.accepted_at, true()),
         handovers=_handovers(session, where, moment),
         attention_count=attention_count,
@@ -432,6 +507,7 @@ def referral_figures(
             "since": since.isoformat() if since else None,
             "until": until.isoformat() if until else None,
             "attention": len(attention),
+            **(_described(narrowing) if narrowing else {}),
         },
     )
     return figures

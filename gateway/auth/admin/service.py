@@ -7,6 +7,7 @@ so a caller never learns that another organisation's records exist.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 
@@ -17,23 +18,41 @@ from gateway.auth import credentials
 from gateway.auth import service as auth_service
 from gateway.auth.admin import schemas
 from gateway.auth.errors import Forbidden, InvalidInput, NotFoundForCaller, TransitionRefused
-from gateway.auth.models import Organisation, OrgStatus, User
+from gateway.auth.models import Organisation, OrgStatus, StaffSession, User
 from kernel import audit
 from kernel.caller import Caller, Role
 
 __all__ = [
+    "EmailTaken",
+    "OwnAdminRole",
     "apply",
     "change_status",
     "create_user",
     "get_organisation",
     "get_user",
+    "last_sign_ins",
     "list_organisations",
     "list_users",
+    "require_password_change",
     "reset_password",
+    "reset_second_factor",
     "revoke_user_sessions",
     "update_user",
     "visible_organisations",
 ]
+
+
+class EmailTaken(InvalidInput):
+    """Another account (of any organisation) already signs in with that email address."""
+
+    code = "email-taken"
+
+
+class OwnAdminRole(InvalidInput):
+    """An org admin tried to take the org_admin role away from their own account."""
+
+    code = "own-admin-role"
+
 
 # from-status -> to-status -> the action's name
 _TRANSITIONS = {
@@ -102,7 +121,7 @@ def _check_password(password: str, email: str) -> None:
 def _email_free(session: Session, email: str) -> None:
     taken = session.scalar(select(func.count()).where(func.lower(User.email) == email.lower()))
     if taken:
-        raise InvalidInput("That email address already has an account.")
+        raise EmailTaken("That email address already has an account.")
 
 
 def apply(session: Session, body: schemas.ApplicationIn) -> Organisation:
@@ -217,6 +236,16 @@ def update_user(
     user = get_user(session, caller, user_id)
     if body.roles is not None:
         _check_roles(caller, body.roles, user)
+        if (
+            user.id == caller.id
+            and Role.ORG_ADMIN.value in user.roles
+            and Role.ORG_ADMIN not in body.roles
+            and not caller.is_hub_admin
+        ):
+            raise OwnAdminRole(
+                "You cannot remove the org admin role from your own account; "
+                "ask another org admin of your organisation."
+            )
         user.roles = [r.value for r in body.roles]
     if body.team is not None:
         user.team = body.team or None
@@ -260,3 +289,41 @@ def revoke_user_sessions(session: Session, caller: Caller, user_id: uuid.UUID) -
         count=count,
     )
     return count
+
+
+def reset_second_factor(session: Session, caller: Caller, user_id: uuid.UUID) -> User:
+    """Forget a user's authenticator: they enrol a new one at their next sign-in (their
+    password stays). Their sessions end, so nobody stays signed in on the lost device."""
+    user = get_user(session, caller, user_id)
+    user.totp_enabled, user.totp_secret, user.totp_last_step = False, None, None
+    user.totp_failures = 0
+    auth_service.revoke_sessions(session, user.id)
+    _audit(session, caller, "user.mfa_reset", f"User/{user.id}", user.organisation_id)
+    return user
+
+
+def require_password_change(session: Session, caller: Caller, user_id: uuid.UUID) -> User:
+    """Make a user choose a new password at their next sign-in (their current one still
+    lets them in to do so); their sessions end now."""
+    user = get_user(session, caller, user_id)
+    user.must_change_password = True
+    auth_service.revoke_sessions(session, user.id)
+    _audit(
+        session, caller, "user.password_change_required", f"User/{user.id}", user.organisation_id
+    )
+    return user
+
+
+def last_sign_ins(
+    session: Session, caller: Caller, org_id: uuid.UUID
+) -> dict[uuid.UUID, dt.datetime]:
+    """When each user of the organisation last signed in completely (the newest session
+    that passed the second factor, or needed none); users who never did are left out."""
+    _administrable(session, caller, org_id)
+    rows = session.execute(
+        select(StaffSession.user_id, func.max(StaffSession.created_at))
+        .join(User, User.id == StaffSession.user_id)
+        .where(User.organisation_id == org_id, StaffSession.mfa_passed.is_(True))
+        .group_by(StaffSession.user_id)
+    )
+    return {user_id: when for user_id, when in rows if when is not None}

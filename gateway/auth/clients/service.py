@@ -40,6 +40,7 @@ from kernel.db import utcnow
 __all__ = [
     "add_key",
     "caller_for_access_token",
+    "last_tokens",
     "list_clients",
     "list_keys",
     "register_client",
@@ -230,6 +231,20 @@ def list_clients(
             .order_by(SystemClient.created_at, SystemClient.id)
         )
     )
+
+
+def last_tokens(
+    session: Session, caller: Caller, *, organisation_id: uuid.UUID
+) -> dict[uuid.UUID, dt.datetime]:
+    """When each client of the organisation was last issued an access token (clients that
+    never got one are left out)."""
+    _authorise(session, caller, organisation_id)
+    rows = session.execute(
+        select(AccessToken.client_id, func.max(AccessToken.issued_at))
+        .where(AccessToken.organisation_id == organisation_id)
+        .group_by(AccessToken.client_id)
+    )
+    return {client_id: when for client_id, when in rows if when is not None}
 
 
 def get_client(session: Session, caller: Caller, *, client_id: uuid.UUID) -> SystemClient:
