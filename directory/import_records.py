@@ -15,9 +15,9 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
+from directory.geometry import bounding_box
 from directory.hsds import POPULATION_TAXONOMY_ID
 from directory.models import Capacity, ServiceStatus, Visibility
-from directory.service import bounding_box
 from directory.vocabulary import POPULATION_SYSTEM, POPULATIONS
 
 __all__ = ["BadRecord", "Record", "parse_document"]

@@ -22,7 +22,7 @@ from sqlalchemy import and_, delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from directory import service as directory_service
+from directory import geometry as directory_geometry
 from directory.hsds_tabular import read_tabular
 from directory.import_records import BadRecord, Record, parse_document
 from directory.models import (
@@ -325,7 +325,7 @@ def _write_records(run: _Run, records: list[Record]) -> None:
             locations[loc["id"]] = {**loc, "updated_at": now}
     moved = _upsert(session, DirLocation, list(locations.values()))
     # Other services' service-at-location rows may point at a location this chunk moved.
-    directory_service.sync_coordinates(session, moved)
+    directory_geometry.sync_coordinates(session, moved)
     endpoints = {
         org_id: endpoint_id
         for org_id, endpoint_id in session.execute(

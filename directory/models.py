@@ -313,7 +313,7 @@ class ServiceAtLocation(Base):
     Copies for the radius search, so it reads this table alone instead of joining every
     service-location row to the locations in the box and then to the service's terms and
     languages: `latitude` and `longitude` are the location's (whoever moves a location calls
-    `directory.service.sync_coordinates`); `search_keys` are the service's taxonomy terms and
+    `directory.geometry.sync_coordinates`); `search_keys` are the service's taxonomy terms and
     languages (`directory.search.search_keys`), written with the row, which is rewritten
     whenever the service's terms or languages are (`directory.service.apply_listing`, the
     importer). No default: a writer that forgets the keys fails instead of hiding the row."""

@@ -158,7 +158,7 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 # The radius search reads the coordinates copied onto the service-at-location rows (kept in
-# sync with the locations by `directory.service.sync_coordinates`): one indexed table, no join
+# sync with the locations by `directory.geometry.sync_coordinates`): one indexed table, no join
 # of every service-location row to the locations in the box. On PostgreSQL it also narrows
 # those rows by the service's term and language keys (GIN), ANDed with the box index.
 _LAT, _LON = ServiceAtLocation.latitude, ServiceAtLocation.longitude

@@ -6,17 +6,17 @@ flush; the boundary (request, task, CLI) commits.
 
 from __future__ import annotations
 
-import math
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from directory import hsds
 from directory.access import EDITOR_ROLES, Viewer, visible_services
 from directory.details import Details, load_details
 from directory.errors import ListingNotFound, NotListingEditor, NotModerator
+from directory.geometry import bounding_box, sync_coordinates
 from directory.models import (
     DirEndpoint,
     DirLocation,
@@ -49,20 +49,14 @@ from kernel.errors import Conflict
 
 __all__ = [
     "apply_listing",
-    "bounding_box",
     "confirm_service",
     "create_service",
-    "current_body",
     "get_service",
     "list_versions",
     "moderate_service",
-    "own_endpoint",
-    "own_listing",
-    "own_listings",
     "own_organization",
     "save_version",
     "set_endpoint",
-    "sync_coordinates",
     "update_capacity",
     "update_service",
     "upsert_organization",
@@ -135,46 +129,6 @@ def set_endpoint(session: Session, caller: Caller, *, body: EndpointIn) -> DirEn
         detail={"connection_type": endpoint.connection_type, "has_key": bool(body.public_jwk)},
     )
     return endpoint
-
-
-def bounding_box(extent: dict[str, object]) -> tuple[float, float, float, float]:
-    """(min_lat, max_lat, min_lon, max_lon) of a GeoJSON geometry's coordinates."""
-    points: list[tuple[float, float]] = []
-
-    def walk(node: object) -> None:
-        if (
-            isinstance(node, list)
-            and len(node) >= 2
-            and all(isinstance(v, int | float) for v in node[:2])
-        ):
-            points.append((float(node[1]), float(node[0])))
-        elif isinstance(node, list):
-            for child in node:
-                walk(child)
-
-    walk(extent.get("coordinates"))
-    if not points:
-        return (math.nan, math.nan, math.nan, math.nan)
-    lats, lons = [p[0] for p in points], [p[1] for p in points]
-    return min(lats), max(lats), min(lons), max(lons)
-
-
-def sync_coordinates(session: Session, location_ids: Collection[uuid.UUID]) -> None:
-    """Copy these locations' coordinates onto every service-at-location row that points at
-    them (the radius search reads them there). Call after moving a location: it may be
-    shared with other services than the one being written."""
-    if not location_ids:
-        return
-    of_location = DirLocation.id == ServiceAtLocation.location_id
-    session.execute(
-        update(ServiceAtLocation)
-        .where(ServiceAtLocation.location_id.in_(list(location_ids)))
-        .values(
-            latitude=select(DirLocation.latitude).where(of_location).scalar_subquery(),
-            longitude=select(DirLocation.longitude).where(of_location).scalar_subquery(),
-        )
-        .execution_options(synchronize_session="fetch")
-    )
 
 
 def _location(session: Session, org: DirOrganization, spec: LocationIn) -> DirLocation:
@@ -397,128 +351,6 @@ def list_versions(
         .where(ServiceVersion.service_id == service_id)
         .order_by(ServiceVersion.version)
     ).all()
-
-
-# The owner's own view (the web console's listings pages): every listing of the caller's
-# organisation, whatever its visibility or moderation; another organisation's is "not found".
-
-
-def _require_own_editor(caller: Caller) -> uuid.UUID:
-    if caller.organisation_id is None or not caller.has_role(*EDITOR_ROLES):
-        raise NotListingEditor("Only your organisation's org_admin or supervisor edits this.")
-    return caller.organisation_id
-
-
-def own_listings(session: Session, caller: Caller) -> list[Details]:
-    """Every listing of the caller's organisation (network-only and suspended ones too),
-    by name, with its details."""
-    organisation_id = _require_own_editor(caller)
-    services = session.scalars(
-        select(Service)
-        .where(Service.owner_organisation_id == organisation_id)
-        .order_by(Service.name, Service.id)
-    ).all()
-    return load_details(session, services)
-
-
-def own_listing(session: Session, caller: Caller, *, service_id: uuid.UUID) -> Details:
-    """One listing of the caller's organisation; another organisation's is not found (its
-    editors only: hub admins use `get_service`)."""
-    organisation_id = _require_own_editor(caller)
-    service = session.scalars(
-        select(Service).where(
-            Service.id == service_id, Service.owner_organisation_id == organisation_id
-        )
-    ).first()
-    if service is None:
-        raise ListingNotFound("No such listing.")
-    return load_details(session, [service])[0]
-
-
-def own_endpoint(session: Session, caller: Caller) -> DirEndpoint | None:
-    """The endpoint of the caller's organisation, if it has set one (its editors only)."""
-    organisation_id = _require_own_editor(caller)
-    org = own_organization(session, organisation_id)
-    if org is None:
-        return None
-    return session.scalars(select(DirEndpoint).where(DirEndpoint.organization_id == org.id)).first()
-
-
-def current_body(details: Details) -> ServiceIn:
-    """The listing as its owner would write it back unchanged (`update_service`'s body):
-    an edit form changes some parts of it and keeps the rest."""
-    s = details.service
-    return ServiceIn.model_validate(
-        {
-            "name": s.name,
-            "alternate_name": s.alternate_name,
-            "description": s.description,
-            "url": s.url,
-            "email": s.email,
-            "status": s.status,
-            "visibility": s.visibility,
-            "program": s.program,
-            "categories": details.codes(CATEGORY_SYSTEM),
-            "types": details.codes(TYPE_SYSTEM),
-            "languages": details.languages,
-            "populations": details.populations,
-            "accepts_electronic_referrals": s.accepts_electronic_referrals,
-            "capacity": s.capacity,
-            "capacity_note": s.capacity_note,
-            "wait_time_days": s.wait_time_days,
-            "intake_requirements": s.intake_requirements,
-            "application_process": s.application_process,
-            "eligibility_description": s.eligibility_description,
-            "fees_description": s.fees_description,
-            "minimum_age": s.minimum_age,
-            "maximum_age": s.maximum_age,
-            "timezone": s.timezone,
-            "phones": [
-                {k: p[k] for k in ("number", "type", "description") if p.get(k) is not None}
-                for p in s.phones or []
-                if p.get("number")
-            ],
-            "locations": [
-                {
-                    "id": loc.id,
-                    "name": loc.name,
-                    "description": loc.description,
-                    "location_type": loc.location_type,
-                    "address_1": loc.address_1,
-                    "city": loc.city,
-                    "region": loc.region,
-                    "state_province": loc.state_province,
-                    "postal_code": loc.postal_code,
-                    "country": loc.country,
-                    "latitude": loc.latitude,
-                    "longitude": loc.longitude,
-                    "accessibility": [
-                        str(a["description"])
-                        for a in loc.accessibility or []
-                        if a.get("description")
-                    ],
-                }
-                for _sal, loc in details.locations
-            ],
-            "schedules": [
-                {
-                    "byday": h.byday,
-                    "opens_at": h.opens_at,
-                    "closes_at": h.closes_at,
-                    "description": h.description,
-                }
-                for h in details.schedules
-            ],
-            "service_areas": [
-                {"name": a.name, "description": a.description, "extent": a.extent}
-                for a in details.areas
-                if a.extent
-            ],
-            "required_documents": [
-                str(d["document"]) for d in s.required_documents or [] if d.get("document")
-            ],
-        }
-    )
 
 
 def update_capacity(

@@ -15,21 +15,30 @@ organisation, one assignee of the caller's side, one kind) applies to every figu
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import math
 import statistics
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from gateway.auth.errors import Forbidden
-from gateway.workflow import access, views
-from gateway.workflow.errors import WorkflowError
+from gateway.workflow import needs_attention, views
+from gateway.workflow.figures import (
+    Attention,
+    Durations,
+    Figures,
+    HandoverFigures,
+    InvalidWindow,
+    Narrowing,
+    OrgFigures,
+    ReasonCount,
+    Side,
+)
 from gateway.workflow.models import Handover, Kind, Referral, Status
+from gateway.workflow.needs_attention import ATTENTION_LIMIT, WAITING, contact_overdue_clause
 from gateway.workflow.states import OPEN
 from kernel import audit
 from kernel.caller import Caller, CallerKind, Role
@@ -57,7 +66,6 @@ __all__ = [
 ]
 
 DURATION_SAMPLE = 10_000
-ATTENTION_LIMIT = 200
 #: Age buckets of open referrals: (name, upper bound); the last is open-ended.
 AGE_BUCKETS: tuple[tuple[str, dt.timedelta | None], ...] = (
     ("lt_1d", dt.timedelta(days=1)),
@@ -67,111 +75,6 @@ AGE_BUCKETS: tuple[tuple[str, dt.timedelta | None], ...] = (
     ("gt_30d", None),
 )
 _ENDED_WITH_REASON = (Status.REJECTED, Status.CANCELLED, Status.FAILED)
-_WAITING = sorted(s.value for s in OPEN if s is not Status.DRAFT)
-#: The open statuses a referral waits in once sent (drafts excluded).
-WAITING: tuple[str, ...] = tuple(_WAITING)
-
-
-class InvalidWindow(WorkflowError):
-    """The report's window is empty (`since` not before `until`)."""
-
-    status = 422
-    code = "invalid-window"
-    title = "Invalid report window"
-
-
-class Side(enum.StrEnum):
-    SENT = "sent"
-    RECEIVED = "received"
-
-
-@dataclass(frozen=True)
-class Narrowing:
-    """Only the referrals with this counterpart organisation (the receiver of what was
-    sent, the sender of what was received), assigned on the caller's side to this staff
-    member (or to nobody: `unassigned`), of this kind. Ignored for the network scope."""
-
-    counterpart: uuid.UUID | None = None
-    assignee: uuid.UUID | None = None
-    unassigned: bool = False
-    kind: str | None = None
-
-
-@dataclass
-class OrgFigures:
-    """Counts for one other organisation (receiver or sender, see `Figures.grouped_by`)."""
-
-    organisation_id: uuid.UUID
-    name: str | None
-    total: int
-    open: int
-    by_status: dict[str, int]
-
-
-@dataclass
-class ReasonCount:
-    status: str
-    reason: str  # a REASONS code, or "unspecified" (free text only)
-    count: int
-    organisation_id: uuid.UUID | None = None  # the receiver, in `reasons_by_receiver`
-    name: str | None = None
-
-
-@dataclass
-class Durations:
-    """Hours from submission to a step: how many did it, median and 90th percentile
-    (nearest rank) over the newest `sample` of them."""
-
-    count: int
-    sample: int
-    median_hours: float | None
-    p90_hours: float | None
-
-
-@dataclass
-class HandoverFigures:
-    total: int
-    transferred: int
-    first_contact_made: int
-    first_contact_overdue: int
-
-
-@dataclass
-class Attention:
-    """An open referral needing attention: ids and workflow facts only."""
-
-    id: uuid.UUID
-    kind: str
-    status: str
-    why: str  # escalated | reminded | first-contact-overdue
-    age_hours: float
-    reminded_at: dt.datetime | None
-    escalated_at: dt.datetime | None
-    counterpart_id: uuid.UUID
-    counterpart: str | None
-
-
-@dataclass
-class Figures:
-    scope: str  # organisation | network
-    organisation_id: uuid.UUID | None
-    side: str
-    grouped_by: str  # receiver | sender: what `by_organisation` is keyed by
-    since: dt.datetime | None
-    until: dt.datetime | None
-    generated_at: dt.datetime
-    total: int
-    by_status: dict[str, int]
-    by_kind: dict[str, int]
-    by_organisation: list[OrgFigures]
-    open_age: dict[str, int]
-    reasons: list[ReasonCount]
-    reasons_by_receiver: list[ReasonCount]
-    time_to_response: Durations
-    time_to_acceptance: Durations
-    handovers: HandoverFigures
-    attention_count: int
-    attention: list[Attention] = field(default_factory=list)
 
 
 def _scope(caller: Caller) -> str:
@@ -266,7 +169,7 @@ def _by_organisation(session: Session, group: Any, where: ColumnElement[bool]) -
 def _open_age(session: Session, where: ColumnElement[bool], now: dt.datetime) -> dict[str, int]:
     whens = [(Referral.authored_on > now - upper, name) for name, upper in AGE_BUCKETS if upper]
     bucket = case(*whens, else_=AGE_BUCKETS[-1][0])
-    counts = _counts(session, bucket, and_(where, Referral.status.in_(_WAITING)))
+    counts = _counts(session, bucket, and_(where, Referral.status.in_(WAITING)))
     return {name: counts.get(name, 0) for name, _ in AGE_BUCKETS}
 
 
@@ -326,16 +229,6 @@ def _durations(
     )
 
 
-def contact_overdue_clause(now: dt.datetime) -> ColumnElement[bool]:
-    """A handover's first contact is overdue (Handover columns only)."""
-    return and_(
-        Handover.first_contact_due_at.is_not(None),
-        Handover.first_contact_due_at <= now,
-        Handover.first_contact_at.is_(None),
-        Handover.closed_at.is_(None),
-    )
-
-
 def _handovers(session: Session, where: ColumnElement[bool], now: dt.datetime) -> HandoverFigures:
     row = session.execute(
         select(
@@ -345,7 +238,7 @@ def _handovers(session: Session, where: ColumnElement[bool], now: dt.datetime) -
             func.coalesce(
                 func.sum(
                     case(
-                        (and_(contact_overdue_clause(now), Referral.status.in_(_WAITING)), 1),
+                        (and_(contact_overdue_clause(now), Referral.status.in_(WAITING)), 1),
                         else_=0,
                     )
                 ),
@@ -362,81 +255,6 @@ def _handovers(session: Session, where: ColumnElement[bool], now: dt.datetime) -
         first_contact_made=int(row[2]),
         first_contact_overdue=int(row[3]),
     )
-
-
-def _attention_clause(now: dt.datetime) -> ColumnElement[bool]:
-    """Open and still waiting on the step it was reminded (or escalated) about, or a
-    handover flagged for first contact that is still overdue."""
-    flagged = select(Handover.referral_id).where(
-        Handover.first_contact_flagged_at.is_not(None), contact_overdue_clause(now)
-    )
-    return or_(
-        and_(Referral.status == Status.REQUESTED.value, Referral.reminded_at.is_not(None)),
-        and_(
-            Referral.status == Status.ACCEPTED.value,
-            Referral.started_at.is_(None),
-            Referral.reminded_at.is_not(None),
-            Referral.reminded_at >= Referral.accepted_at,
-        ),
-        and_(Referral.status.in_(_WAITING), Referral.id.in_(flagged)),
-    )
-
-
-def _attention(
-    session: Session,
-    caller: Caller,
-    scope: str,
-    side: Side,
-    now: dt.datetime,
-    narrowing: Narrowing | None,
-) -> tuple[int, list[Attention]]:
-    own = _where(caller, scope, side, None, None, narrowing)
-    needs = and_(own, _attention_clause(now))
-    count = int(session.scalar(select(func.count()).select_from(Referral).where(needs)) or 0)
-    if scope == "network":
-        return count, []  # a hub admin sees counts, never referral ids
-    rows = list(
-        session.scalars(
-            select(Referral)
-            .where(needs, access.visible_clause(caller))
-            .order_by(Referral.escalated_at.is_(None), Referral.authored_on, Referral.id)
-            .limit(ATTENTION_LIMIT)
-        )
-    )
-    flagged = set(
-        session.scalars(
-            select(Handover.referral_id).where(
-                Handover.referral_id.in_([r.id for r in rows]),
-                Handover.first_contact_flagged_at.is_not(None),
-            )
-        )
-    )
-    counterparts = {r.id: r.owner_org_id if side is Side.SENT else r.requester_org_id for r in rows}
-    names = views.names(session, counterparts.values())
-    items = []
-    for r in rows:
-        counterpart = counterparts[r.id]
-        reminded, escalated = r.reminded_at, r.escalated_at
-        if escalated is not None and reminded is not None and escalated >= reminded:
-            why = "escalated"  # escalated about the wait it was last reminded of
-        elif r.id in flagged:
-            why = "first-contact-overdue"
-        else:
-            why = "reminded"
-        items.append(
-            Attention(
-                id=r.id,
-                kind=r.kind,
-                status=r.status,
-                why=why,
-                age_hours=round((now - r.authored_on).total_seconds() / 3600, 1),
-                reminded_at=r.reminded_at,
-                escalated_at=r.escalated_at,
-                counterpart_id=counterpart,
-                counterpart=names.get(counterpart),
-            )
-        )
-    return count, items
 
 
 def _described(n: Narrowing) -> dict[str, str]:
@@ -474,7 +292,8 @@ def referral_figures(
     where = _where(caller, scope, side, since, until, narrowing)
     receiver_grouped = (scope == "organisation") == (side is Side.SENT)
     group = Referral.owner_org_id if receiver_grouped else Referral.requester_org_id
-    attention_count, attention = _attention(session, caller, scope, side, moment, narrowing)
+    own = _where(caller, scope, side, None, None, narrowing)
+    attention_count, attention = needs_attention.listed(session, caller, own, scope, side, moment)
     figures = Figures(
         scope=scope,
         organisation_id=caller.organisation_id if scope == "organisation" else None,

@@ -10,7 +10,7 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from directory import service as directory_service
+from directory import owned as directory_owned
 from directory.details import Details
 from directory.errors import ListingNotFound
 from gateway.web.shell import Staff, parse_uuid
@@ -87,6 +87,6 @@ def own_listing_or_404(staff: Staff, service_id: str) -> Details:
     if found is None:
         raise StarletteHTTPException(404)
     try:
-        return directory_service.own_listing(staff.session, staff.caller, service_id=found)
+        return directory_owned.own_listing(staff.session, staff.caller, service_id=found)
     except ListingNotFound:
         raise StarletteHTTPException(404) from None

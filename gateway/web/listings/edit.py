@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from directory import lookups as directory_lookups
+from directory import owned as directory_owned
 from directory import service as directory_service
 from directory.details import Details
 from directory.models import Moderation
@@ -167,7 +168,7 @@ def create_listing(staff: OrgAdminDep, posted: PostedDep) -> Response:
 
 
 def _base(details: Details) -> ServiceIn:
-    return directory_service.current_body(details)
+    return directory_owned.current_body(details)
 
 
 @routes.get("/listings/{service_id}", response_class=HTMLResponse)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
+from directory import owned as directory_owned
 from directory import service as directory_service
 from directory.schemas import EndpointIn
 from gateway.delivery import health as delivery_health
@@ -71,7 +72,7 @@ def _page(
 def endpoint_page(
     staff: OrgAdminDep, done: Annotated[str, Query(max_length=20)] = ""
 ) -> HTMLResponse:
-    current = directory_service.own_endpoint(staff.session, staff.caller)
+    current = directory_owned.own_endpoint(staff.session, staff.caller)
     form = {
         "address": current.address if current else "",
         "connection_type": current.connection_type if current else "rest-hook",
@@ -116,7 +117,7 @@ def save_endpoint(
     active: Field = "",
 ) -> Response:
     staff.check_csrf(csrf_token)
-    current = directory_service.own_endpoint(staff.session, staff.caller)
+    current = directory_owned.own_endpoint(staff.session, staff.caller)
     form = {
         "address": address,
         "connection_type": connection_type,

@@ -1,7 +1,7 @@
 """The listing form as typed, and its parsing into the API's `ServiceIn`.
 
 The form holds strings so it can be shown again with the input kept. An edit starts from
-the listing as stored (`directory.service.current_body`): the form changes the parts it
+the listing as stored (`directory.owned.current_body`): the form changes the parts it
 shows and keeps the rest (service types, areas, other phones, a location's accessibility).
 Every problem becomes `{"field": input id, "message": text}` (the pydantic error's `loc`
 mapped to the input's id) for the error summary and the field.

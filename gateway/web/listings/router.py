@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from directory import owned as directory_owned
 from directory import service as directory_service
 from directory.details import Details
 from directory.models import Moderation, Visibility
@@ -70,7 +71,7 @@ def _list_page(
     banner: dict[str, str] | None = None,
 ) -> HTMLResponse:
     words = Words(staff.language, staff.gettext)
-    rows = [row_of(words, d) for d in directory_service.own_listings(staff.session, staff.caller)]
+    rows = [row_of(words, d) for d in directory_owned.own_listings(staff.session, staff.caller)]
     for row in rows:
         if typed is not None and row["id"] == typed[0]:
             row["form"] = typed[1]
