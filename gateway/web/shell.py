@@ -30,6 +30,7 @@ from gateway.errors import http_problem
 from gateway.web.i18n import LANGUAGE_COOKIE, LANGUAGES, environment, gettext_for, language_of
 from gateway.workflow.models import Referral
 from kernel.caller import Caller, Role
+from kernel.errors import RefhubError
 
 __all__ = [
     "GoTo",
@@ -42,6 +43,7 @@ __all__ = [
     "csrf_ok",
     "go",
     "install",
+    "refused",
     "render",
     "session_state",
 ]
@@ -120,6 +122,14 @@ def _inbox_count(session: Session, caller: Caller) -> int:
         Referral.owner_org_id == caller.organisation_id, Referral.status == "requested"
     )
     return int(session.scalar(query) or 0)
+
+
+def refused(staff: Staff, exc: RefhubError, field: str = "") -> list[dict[str, str]]:
+    """Undo a refused request's writes (unless the refusal's own record must stay); the
+    refusal as the error summary's one message, linked to `field` if given."""
+    if not exc.keeps_writes:
+        staff.session.rollback()
+    return [{"field": field, "message": exc.detail}]
 
 
 def current_staff(request: Request, session: DbSession) -> Staff:

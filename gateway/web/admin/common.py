@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse
 
 from gateway.web.i18n import N_
 from gateway.web.shell import Staff
+from gateway.web.shell import refused as refused
 from kernel.caller import Role
-from kernel.errors import RefhubError
 
 __all__ = [
     "ROLE_HINTS",
@@ -68,10 +68,3 @@ def admin_page(
         role_labels=ROLE_NAMES,
         **context,
     )
-
-
-def refused(staff: Staff, exc: RefhubError, field: str = "") -> list[dict[str, str]]:
-    """Undo a refused request's writes; the refusal as the error summary's one message."""
-    if not exc.keeps_writes:
-        staff.session.rollback()
-    return [{"field": field, "message": exc.detail}]

@@ -8,7 +8,7 @@ from fastapi import Form, Query
 from fastapi.responses import HTMLResponse
 
 from gateway.web.shell import Staff
-from kernel.errors import RefhubError
+from gateway.web.shell import refused as refused
 
 __all__ = ["Field", "LongField", "Text", "hub_page", "refused", "tabs"]
 
@@ -43,10 +43,3 @@ def hub_page(
         current=current,
         **context,
     )
-
-
-def refused(staff: Staff, exc: RefhubError) -> list[dict[str, str]]:
-    """Undo a refused request's writes; the refusal as the error summary's one message."""
-    if not exc.keeps_writes:
-        staff.session.rollback()
-    return [{"field": "", "message": exc.detail}]

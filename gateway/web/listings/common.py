@@ -14,7 +14,7 @@ from directory import owned as directory_owned
 from directory.details import Details
 from directory.errors import ListingNotFound
 from gateway.web.shell import Staff, parse_uuid
-from kernel.errors import RefhubError
+from gateway.web.shell import refused as refused
 
 __all__ = [
     "Field",
@@ -71,13 +71,6 @@ def listings_page(
         current=current,
         **context,
     )
-
-
-def refused(staff: Staff, exc: RefhubError) -> list[dict[str, str]]:
-    """Undo a refused request's writes; the refusal as the error summary's one message."""
-    if not exc.keeps_writes:
-        staff.session.rollback()
-    return [{"field": "", "message": exc.detail}]
 
 
 def own_listing_or_404(staff: Staff, service_id: str) -> Details:
