@@ -138,7 +138,7 @@ DEFECTS: dict[str, tuple[Defect, str]] = {
         "expired",
     ),
     "exp more than 5 min ahead": (
-        lambda rc, aud, _: token_form(rc.assertion(aud, exp=int(time.time()) + 301)),
+        lambda rc, aud, _: token_form(rc.assertion(aud, exp=int(time.time()) + 360)),
         "exp-too-far",
     ),
     "no exp": (lambda rc, aud, _: token_form(rc.assertion(aud, exp=None)), "no-exp"),
