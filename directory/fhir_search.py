@@ -177,12 +177,9 @@ def bundle(
         for mode, group in (("match", matches), ("include", included))
         for r in group
     ]
-    return fhir_response(
-        {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "total": total,
-            "link": links,
-            "entry": entries,
-        }
-    )
+    found: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "total": total}
+    if links:
+        found["link"] = links
+    if entries:  # FHIR JSON has no empty arrays: a search with no results has no `entry`
+        found["entry"] = entries
+    return fhir_response(found)

@@ -34,6 +34,7 @@ from gateway.task_modules import load_task_modules
 from kernel import outbox
 from kernel.crypto import generate_ed25519_key_file
 from kernel.settings import Settings, reset_settings_cache
+from tests import fhir_schema
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
@@ -194,6 +195,15 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def runtime(settings: Settings) -> Runtime:
     return Runtime(settings)
+
+
+@pytest.fixture(autouse=True)
+def fhir_answers_are_valid() -> Iterator[None]:
+    """A test fails if an app it used answered FHIR JSON that HL7's R4 schema refuses."""
+    fhir_schema.take_violations()
+    yield
+    found = fhir_schema.take_violations()
+    assert not found, "the hub answered invalid FHIR R4:\n" + "\n".join(found)
 
 
 @pytest.fixture

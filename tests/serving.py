@@ -13,6 +13,7 @@ import uvicorn
 
 from gateway.app import create_app
 from gateway.runtime import Runtime
+from tests.fhir_schema import FhirAnswerCheck
 
 
 @contextmanager
@@ -26,9 +27,9 @@ def serve(runtime: Runtime) -> Iterator[str]:
         port = probe.getsockname()[1]
     base_url = f"http://127.0.0.1:{port}"
     served = Runtime(runtime.settings.model_copy(update={"public_base_url": base_url}))
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(served, run_relay=False), port=port, log_level="warning")
-    )
+    app = create_app(served, run_relay=False)
+    app.add_middleware(FhirAnswerCheck)  # every FHIR answer meets the R4 schema
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

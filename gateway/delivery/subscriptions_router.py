@@ -51,19 +51,16 @@ def search(caller: CurrentCaller, session: DbSession, runtime: RuntimeDep) -> JS
     require_access(caller, "Subscription", "s")
     base = runtime.settings.public_base_url
     found = subscriptions.list_subscriptions(session, caller)
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": len(found),
-        "entry": [
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "total": len(found)}
+    if found:  # FHIR JSON has no empty arrays: no results, no `entry`
+        bundle["entry"] = [
             {
                 "fullUrl": f"{base}/fhir/Subscription/{item.id}",
                 "resource": subscriptions.to_fhir(item),
                 "search": {"mode": "match"},
             }
             for item in found
-        ],
-    }
+        ]
     return JSONResponse(bundle, media_type=FHIR_JSON)
 
 

@@ -13,6 +13,7 @@ from gateway.app import create_app
 from gateway.dependencies import get_session
 from gateway.runtime import Runtime
 from kernel.db import end_transaction
+from tests.fhir_schema import FhirAnswerCheck
 
 
 @pytest.fixture
@@ -28,6 +29,7 @@ def app(runtime: Runtime, db: Session) -> FastAPI:
         end_transaction(db, None)
 
     application.dependency_overrides[get_session] = _session
+    application.add_middleware(FhirAnswerCheck)  # every FHIR answer meets the R4 schema
     return application
 
 
