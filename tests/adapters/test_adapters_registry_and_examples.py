@@ -21,6 +21,7 @@ from adapters import (
     summary_html,
     writable,
 )
+from tests import fhir_schema
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 
@@ -53,6 +54,9 @@ def test_every_example_converts_to_every_format(name: str, source: str, target: 
     assert result.ok, [c.errors for c in result.failed]
     assert result.outputs
     assert all(o.content for o in result.outputs)
+    if target == "fhir":  # HL7's R4 JSON schema, independent of fhir.resources
+        for output in result.outputs:
+            fhir_schema.assert_valid(json.loads(output.content))
 
 
 def test_packet_example_is_what_the_builder_makes() -> None:
@@ -66,6 +70,8 @@ def test_packet_example_is_what_the_builder_makes() -> None:
     )
     assert packet.model_dump_json(indent=2) + "\n" == (EXAMPLES / "packet.json").read_text()
     assert convert((EXAMPLES / "packet.json").read_bytes(), "fhir", "summary").ok
+    fhir_schema.assert_valid(json.loads((EXAMPLES / "packet.json").read_text()))
+    fhir_schema.assert_valid(json.loads((EXAMPLES / "agency-bundle.json").read_text()))
 
 
 def test_html_escapes_values_and_uses_the_receivers_language() -> None:

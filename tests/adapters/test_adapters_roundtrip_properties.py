@@ -16,6 +16,7 @@ from adapters import HUB_TYPES, build_packet, convert, packet_dict, read_packet,
 from adapters.csv.write import write_csv
 from adapters.packet.refs import iter_references, reference_problems
 from adapters.summary.model import CaseSummary
+from tests import fhir_schema
 
 SETTINGS = settings(
     max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
@@ -88,6 +89,7 @@ def test_packets_validate_and_reference_only_bundle_or_hub(summary: CaseSummary)
 @given(summaries())
 def test_packets_from_every_reader_validate(summary: CaseSummary) -> None:
     fhir_text = convert(json.dumps(summary_to_json(summary)), "summary", "fhir").outputs[0].content
+    fhir_schema.assert_valid(json.loads(fhir_text))  # HL7's R4 schema, not fhir.resources
     again = convert(fhir_text, "fhir", "fhir")
     assert again.ok, again.cases[0].errors
     packet = again.cases[0].packet
