@@ -140,7 +140,7 @@ def _setup(url: str, receiver_url: str) -> uuid.UUID:
         )
         session.add(org)
         session.flush()
-        listing = DirOrganization(owner_organisation_id=org.id, name="Bench receiver")
+        listing = DirOrganization(id=org.id, owner_organisation_id=org.id, name="Bench receiver")
         session.add(listing)
         session.flush()
         session.add(

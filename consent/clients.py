@@ -36,6 +36,7 @@ from kernel.settings import get_settings
 __all__ = [
     "ClientLabel",
     "add_link",
+    "check_identifiers_free",
     "get_client",
     "guardians_of",
     "identifiers_of",
@@ -98,7 +99,7 @@ def register_client(
 ) -> Client:
     """Register a data subject for the caller's organisation; identity encrypted at rest."""
     require_acting(session, caller, "client.register", None)
-    _check_identifiers_free(session, caller, identifiers)
+    check_identifiers_free(session, caller, identifiers)
     kek = keyring().current
     client_id = new_id()
     wrapped, sealed = vault.encrypt_identity(kek, client_id, identity.model_dump(mode="json"))
@@ -132,7 +133,7 @@ def register_client(
     return client
 
 
-def _check_identifiers_free(
+def check_identifiers_free(
     session: Session, caller: Caller, identifiers: Sequence[IdentifierIn]
 ) -> None:
     """Refuse identifiers another client of the organisation has (or repeated in the

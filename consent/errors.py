@@ -16,6 +16,9 @@ __all__ = [
     "PageAccessRefused",
     "PageSessionMissing",
     "PageTokenRefused",
+    "ResourceMismatch",
+    "SeveralMatch",
+    "VersionConflict",
 ]
 
 
@@ -38,11 +41,16 @@ class ConsentInvalid(ConsentError):
     title = "Consent not acceptable"
     keeps_writes = True
 
-    def __init__(self, detail: str = "", *, reason: str | None = None) -> None:
+    def __init__(
+        self, detail: str = "", *, reason: str | None = None, element: str | None = None
+    ) -> None:
         super().__init__(detail)
         #: The rule broken, as the audit record names it (`witness-missing`, ...): lets a
         #: form show the message at the field concerned.
         self.reason = reason
+        #: The element at fault (a FHIRPath such as `Consent.provision.actor[0].reference`):
+        #: an OperationOutcome names it in `issue.expression`.
+        self.errors = [{"location": element, "message": self.detail}] if element else None
 
 
 class ConsentNotFound(ConsentError):
@@ -119,3 +127,27 @@ class ClientIdentifierTaken(ConsentError):
 
     status = 409
     code = "client-identifier-taken"
+
+
+class ResourceMismatch(ConsentError):
+    """A FHIR update whose resource id differs from the URL's (FHIR: 400)."""
+
+    status = 400
+    code = "resource-id-mismatch"
+    title = "Resource id mismatch"
+
+
+class VersionConflict(ConsentError):
+    """`If-Match` names a version that is no longer the current one."""
+
+    status = 412
+    code = "version-conflict"
+    title = "Version conflict"
+
+
+class SeveralMatch(ConsentError):
+    """A conditional create whose criteria match more than one record (FHIR: 412)."""
+
+    status = 412
+    code = "several-match"
+    title = "Several records match"

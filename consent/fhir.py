@@ -23,12 +23,12 @@ from typing import Any
 
 from fhir.resources.R4B.consent import Consent
 from fhir.resources.R4B.patient import Patient
-from pydantic import ValidationError
 
-from adapters import DATA_CATEGORY_SYSTEM, DataCategory
-from consent.errors import ConsentInvalid
+from adapters import DataCategory
+from consent import fhir_in
 from consent.models import ConsentRecord, Provision, ProvisionRecipient
-from consent.schemas import ConsentCreate, GrantorIn, ProvisionIn, RecipientIn
+from consent.schemas import ConsentCreate
+from consent.standard_codes import ACT_CODE, PURPOSE_SYSTEM
 
 __all__ = [
     "CAPABILITY",
@@ -40,18 +40,10 @@ __all__ = [
 ]
 
 SCOPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/consentscope"
-ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 PARTICIPATION = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
-PURPOSE_SYSTEM = "https://refhub.org/fhir/CodeSystem/consent-purpose"
 ORG_TYPE_SYSTEM = "https://refhub.org/fhir/CodeSystem/organisation-type"
 _SD = "https://refhub.org/fhir/StructureDefinition/"
-EXT = {
-    "method": _SD + "consent-method",
-    "witness": _SD + "consent-witness",
-    "grantor": _SD + "consent-grantor-relationship",
-    "revoked_via": _SD + "consent-revoked-via",
-    "org_type": _SD + "consent-recipient-organisation-type",
-}
+EXT = {**fhir_in.EXT, "revoked_via": _SD + "consent-revoked-via"}
 
 Json = dict[str, Any]
 
@@ -59,8 +51,17 @@ Json = dict[str, Any]
 CAPABILITY: tuple[Json, ...] = (
     {
         "type": "Consent",
-        "interaction": [{"code": "create"}, {"code": "read"}, {"code": "search-type"}],
+        "interaction": [
+            {"code": "create"},
+            {"code": "read"},
+            {"code": "vread"},
+            {"code": "update"},
+            {"code": "search-type"},
+        ],
         "versioning": "versioned",
+        "readHistory": True,
+        "updateCreate": False,
+        "conditionalUpdate": False,
         "searchParam": [
             {"name": "patient", "type": "reference"},
             {"name": "status", "type": "token"},
@@ -69,7 +70,19 @@ CAPABILITY: tuple[Json, ...] = (
             {"name": "period", "type": "date"},
         ],
     },
-    {"type": "Patient", "interaction": [{"code": "read"}]},
+    {
+        "type": "Patient",
+        "interaction": [
+            {"code": "create"},
+            {"code": "read"},
+            {"code": "vread"},
+            {"code": "update"},
+        ],
+        "versioning": "versioned",
+        "readHistory": False,
+        "updateCreate": False,
+        "conditionalCreate": True,
+    },
 )
 Provisions = list[tuple[Provision, list[ProvisionRecipient]]]
 
@@ -157,114 +170,27 @@ def consent_to_fhir(record: ConsentRecord, provisions: Provisions) -> Json:
     return resource
 
 
-def _codes(items: list[Json] | None, system: str, where: str) -> list[str]:
-    out = []
-    for item in items or []:
-        if item.get("system") != system or not item.get("code"):
-            raise ConsentInvalid(f"{where}: use codes from {system}")
-        out.append(str(item["code"]))
-    return out
-
-
-def _ext(resource: Json, key: str) -> Any:
-    for item in resource.get("extension") or []:
-        if item.get("url") == EXT[key]:
-            return item.get("valueCode") or item.get("valueString")
-    return None
-
-
-def _reference_id(value: str | None, kind: str, where: str) -> uuid.UUID:
-    prefix = f"{kind}/"
-    try:
-        if value and value.startswith(prefix):
-            return uuid.UUID(value[len(prefix) :])
-    except ValueError:
-        pass
-    raise ConsentInvalid(f"{where}: expected a reference {prefix}<id> to a hub record")
-
-
 def consent_from_fhir(resource: Json) -> tuple[uuid.UUID, ConsentCreate]:
-    """The client and consent a posted R4 Consent describes.
-
-    Missing grantor, recipients or purposes are left for the service to refuse (audited);
-    only what cannot be read at all is refused here.
+    """The client and consent a posted R4 Consent describes (see `consent.fhir_in`).
 
     Raises:
-        ConsentInvalid: not a valid R4 Consent, or not a patient-privacy IDSCL consent.
+        ConsentInvalid: not a valid R4 Consent, or not one this hub can record.
     """
-    try:
-        Consent.model_validate(resource)
-    except ValidationError as exc:
-        raise ConsentInvalid(
-            f"not a valid FHIR R4 Consent ({exc.error_count()} problems)"
-        ) from None
-    scope = resource.get("scope", {}).get("coding") or []
-    if not any(c.get("code") == "patient-privacy" for c in scope):
-        raise ConsentInvalid("scope: only patient-privacy consents are accepted")
-    categories = [c for cat in resource.get("category") or [] for c in cat.get("coding") or []]
-    if not any(c.get("code") == "IDSCL" for c in categories):
-        raise ConsentInvalid("category: an information-disclosure consent needs IDSCL")
-    client_id = _reference_id(resource.get("patient", {}).get("reference"), "Patient", "patient")
-    performers = resource.get("performer") or []
-    grantor: GrantorIn | None = None
-    if performers:
-        relationship = _ext(resource, "grantor")
-        ref = performers[0].get("reference")
-        grantor_id = _reference_id(ref, "Patient", "performer") if ref else None
-        if relationship is None and grantor_id == client_id:
-            relationship = "self"
-        grantor = GrantorIn.model_validate({"relationship": relationship, "client_id": grantor_id})
-    root = resource.get("provision") or {}
-    period = root.get("period") or {}
-    nested: list[ProvisionIn] = []
-    for index, item in enumerate(root.get("provision") or []):
-        where = f"provision.provision[{index}]"
-        recipients = [
-            RecipientIn(
-                organisation_id=_reference_id(
-                    a.get("reference", {}).get("reference"), "Organization", where
-                )
-            )
-            for a in item.get("actor") or []
-        ]
-        for ext in item.get("modifierExtension") or []:
-            if ext.get("url") != EXT["org_type"]:
-                raise ConsentInvalid(f"{where}: unknown modifierExtension {ext.get('url')}")
-            code = (ext.get("valueCoding") or {}).get("code")
-            recipients.append(RecipientIn.model_validate({"organisation_type": code}))
-        item_period = item.get("period") or {}
-        nested.append(
-            ProvisionIn.model_validate(
-                {
-                    "kind": item.get("type"),
-                    "recipients": recipients,
-                    "purposes": _codes(item.get("purpose"), PURPOSE_SYSTEM, where + ".purpose"),
-                    "categories": _codes(item.get("class"), DATA_CATEGORY_SYSTEM, where + ".class"),
-                    "period_start": item_period.get("start"),
-                    "period_end": item_period.get("end"),
-                }
-            )
-        )
-    draft = ConsentCreate.model_validate(
-        {
-            "grantor": grantor,
-            "method": _ext(resource, "method") or "electronic",
-            "witness": _ext(resource, "witness"),
-            "period_start": period.get("start"),
-            "period_end": period.get("end"),
-            "language": (resource.get("sourceAttachment") or {}).get("language") or "en",
-            "provisions": nested,
-        }
-    )
-    return client_id, draft
+    read = fhir_in.read_consent(resource)
+    return read.client_id, read.draft
 
 
 def patient_to_fhir(
-    client_id: uuid.UUID, identity: dict[str, Any], identifiers: list[tuple[str, str]]
+    client_id: uuid.UUID,
+    identity: dict[str, Any],
+    identifiers: list[tuple[str, str]],
+    version: int | None = None,
 ) -> Json:
     """The client as an R4 Patient: the pseudonymous id, the caller's own identifiers, and
-    only the identity fields the caller may see."""
+    only the identity fields the caller may see; `version` is the identity's version."""
     resource: Json = {"resourceType": "Patient", "id": str(client_id)}
+    if version is not None:
+        resource["meta"] = {"versionId": str(version)}
     if identifiers:
         resource["identifier"] = [{"system": s, "value": v} for s, v in identifiers]
     if identity.get("name"):

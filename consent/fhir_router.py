@@ -1,4 +1,9 @@
-"""FHIR R4 endpoints of consent: `/fhir/Consent` create/read/search, `/fhir/Patient` read.
+"""FHIR R4 endpoints of consent: `/fhir/Consent` create, read, vread, update (revocation and
+amendment, see `update_consent`) and search; the Patient routes are in `consent.fhir_patient`.
+
+Every Organization a posted Consent names (`Consent.organization`, `provision.actor`)
+must exist in the network (422 naming the element otherwise); `Consent.organization`, the
+custodian, is the caller's own organisation.
 
 Search parameters: `patient`, `status`, `actor` (an Organization the consent names),
 `purpose` (a refhub purpose code) and `period` (with FHIR date prefixes: `ge`, `gt`, `le`,
@@ -12,15 +17,15 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from consent import clients, fhir, service
-from consent.errors import ConsentInvalid
-from consent.models import ConsentRecord, Provision, ProvisionRecipient
-from consent.ports import Organisations, ScopeCheck
+from consent import fhir, fhir_in, fhir_patient, service
+from consent.errors import ConsentInvalid, ConsentNotFound, ResourceMismatch, VersionConflict
+from consent.models import ConsentRecord, ConsentStatus, Provision, ProvisionRecipient
+from consent.ports import Disclosures, Organisations, ScopeCheck
 from consent.router import require_scope
 from consent.scope import is_latest, visible_client_ids
 from kernel import audit
@@ -143,6 +148,133 @@ def _ref_id(value: str | None, kind: str) -> uuid.UUID | None:
         raise ConsentInvalid(f"{value!r} is not a {kind} reference of this hub") from None
 
 
+def _check_named(
+    session: Session, caller: Caller, organisations: Organisations, read: fhir_in.ReadConsent
+) -> None:
+    """Refuse a Consent naming an Organization the network does not have, or a custodian
+    other than the caller's organisation."""
+    named = [*read.organisations, *read.custodians]
+    known = organisations.names(session, [org for org, _ in named])
+    for org, element in named:
+        if org not in known:
+            raise ConsentInvalid(
+                f"{element}: Organization/{org} is not an organisation of this network "
+                "(use the id GET /fhir/Organization answers)",
+                reason="organisation-unknown",
+                element=element,
+            )
+    for org, element in read.custodians:
+        if org != caller.organisation_id:
+            raise ConsentInvalid(
+                f"{element}: the organisation recording a consent is yours "
+                f"(Organization/{caller.organisation_id})",
+                reason="custodian",
+                element=element,
+            )
+
+
+def _searchset(base_url: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "total": len(items)}
+    if items:  # FHIR JSON has no empty arrays: no results, no `entry`
+        bundle["entry"] = [
+            {
+                "fullUrl": f"{base_url}/fhir/Consent/{item['id']}",
+                "resource": item,
+                "search": {"mode": "match"},
+            }
+            for item in items
+        ]
+    return bundle
+
+
+def _etag(record: ConsentRecord) -> str:
+    return f'W/"{record.version}"'
+
+
+def _version_of(if_match: str | None) -> str | None:
+    if if_match is None:
+        return None
+    return if_match.strip().removeprefix("W/").strip('"')
+
+
+def _read_posted(
+    session: Session,
+    caller: Caller,
+    organisations: Organisations,
+    body: dict[str, Any],
+    action: str,
+) -> fhir_in.ReadConsent:
+    """The posted Consent, its organisations checked; a refusal is audited."""
+    try:
+        read = fhir_in.read_consent(body)
+        _check_named(session, caller, organisations, read)
+    except ConsentInvalid:
+        audit.record(
+            session,
+            actor=caller.actor,
+            action=action,
+            outcome=Outcome.DENIED,
+            organisation=str(caller.organisation_id),
+            detail={"refused": "fhir-invalid"},
+        )
+        raise
+    return read
+
+
+def _create(
+    session: Session, caller: Caller, organisations: Organisations, body: dict[str, Any]
+) -> ConsentRecord:
+    """A FHIR create: a consent in force (status active) of a client the caller sees."""
+    read = _read_posted(session, caller, organisations, body, "consent.create")
+    if read.status != ConsentStatus.ACTIVE:
+        raise ConsentInvalid(
+            "Consent.status: only a consent in force (active) is recorded",
+            element="Consent.status",
+        )
+    return service.create_consent(session, caller, client_id=read.client_id, draft=read.draft)
+
+
+def _update(
+    session: Session,
+    caller: Caller,
+    organisations: Organisations,
+    consent_id: uuid.UUID,
+    body: dict[str, Any],
+    if_match: str | None,
+) -> ConsentRecord:
+    """A FHIR update of a consent: status `inactive` revokes it (a new, inactive version;
+    revoking a revoked consent changes nothing); status `active` with changed content
+    amends it (the next version, checked as a new consent). A revoked consent stays
+    revoked; the client cannot change; `If-Match: W/"<version>"` refuses (412) when
+    another change came first."""
+    current = service.current_version(session, caller, series_id=consent_id)
+    if body.get("id") not in (None, str(consent_id)):
+        raise ResourceMismatch("Consent.id: the resource id differs from the URL's id.")
+    wanted = _version_of(if_match)
+    if wanted is not None and wanted != str(current.version):
+        raise VersionConflict(
+            f"Consent/{consent_id} is at version {current.version}, not {wanted}."
+        )
+    read = _read_posted(session, caller, organisations, body, "consent.amend")
+    if read.client_id != current.client_id:
+        raise ConsentInvalid(
+            "Consent.patient.reference: a consent stays the consent of its client",
+            element="Consent.patient.reference",
+        )
+    if read.status == ConsentStatus.INACTIVE:
+        if current.status == ConsentStatus.INACTIVE:
+            return current
+        return service.revoke(session, caller, series_id=consent_id, reason="client-instruction")
+    if read.status != ConsentStatus.ACTIVE:
+        raise ConsentInvalid(
+            "Consent.status: an update sets active (amend) or inactive (revoke)",
+            element="Consent.status",
+        )
+    return service.create_consent(
+        session, caller, client_id=current.client_id, draft=read.draft, series_id=consent_id
+    )
+
+
 def make_fhir_router(
     caller_dependency: Callable[..., Caller],
     session_dependency: Callable[..., Any],
@@ -150,8 +282,10 @@ def make_fhir_router(
     organisations: Organisations,
     scope_allows: ScopeCheck,
     base_url: str,
+    disclosures: Disclosures | None = None,
 ) -> APIRouter:
-    """The consent FHIR routes, authenticated by `caller_dependency`."""
+    """The consent FHIR routes, authenticated by `caller_dependency`; `disclosures` lets
+    an organisation that received a referral read its Patient (`consent.fhir_patient`)."""
     router = APIRouter(prefix="/fhir", tags=["fhir"])
     current_caller = Depends(caller_dependency)
     db = Depends(session_dependency, scope="function")
@@ -159,6 +293,15 @@ def make_fhir_router(
     def resource(session: Session, records: list[ConsentRecord]) -> list[dict[str, Any]]:
         provisions = service.provisions_of(session, records)
         return [fhir.consent_to_fhir(r, provisions[r.id]) for r in records]
+
+    def answer(session: Session, record: ConsentRecord, status: int = 200) -> JSONResponse:
+        location = f"{base_url}/fhir/Consent/{record.series_id}/_history/{record.version}"
+        return JSONResponse(
+            resource(session, [record])[0],
+            status_code=status,
+            media_type=FHIR_JSON,
+            headers={"Location": location, "ETag": _etag(record)},
+        )
 
     @router.post(
         "/Consent", status_code=201, response_class=JSONResponse, openapi_extra=_CONSENT_BODY
@@ -169,26 +312,7 @@ def make_fhir_router(
         caller: Caller = current_caller,
     ) -> JSONResponse:
         require_scope(scope_allows, caller, "Consent", "c")
-        try:
-            client_id, draft = fhir.consent_from_fhir(body)
-        except ConsentInvalid:
-            audit.record(
-                session,
-                actor=caller.actor,
-                action="consent.create",
-                outcome=Outcome.DENIED,
-                organisation=str(caller.organisation_id),
-                detail={"refused": "fhir-invalid"},
-            )
-            raise
-        record = service.create_consent(session, caller, client_id=client_id, draft=draft)
-        location = f"{base_url}/fhir/Consent/{record.series_id}/_history/{record.version}"
-        return JSONResponse(
-            resource(session, [record])[0],
-            status_code=201,
-            media_type=FHIR_JSON,
-            headers={"Location": location},
-        )
+        return answer(session, _create(session, caller, organisations, body), 201)
 
     @router.get("/Consent/{consent_id}", response_class=JSONResponse)
     def read_consent(
@@ -196,7 +320,40 @@ def make_fhir_router(
     ) -> JSONResponse:
         require_scope(scope_allows, caller, "Consent", "r")
         record = service.current_version(session, caller, series_id=consent_id)
-        return JSONResponse(resource(session, [record])[0], media_type=FHIR_JSON)
+        return answer(session, record)
+
+    @router.get("/Consent/{consent_id}/_history/{version}", response_class=JSONResponse)
+    def vread_consent(
+        consent_id: uuid.UUID,
+        version: str,
+        session: Session = db,
+        caller: Caller = current_caller,
+    ) -> JSONResponse:
+        require_scope(scope_allows, caller, "Consent", "r")
+        versions = service.versions(session, caller, series_id=consent_id)
+        for record in versions:
+            if str(record.version) == version:
+                return answer(session, record)
+        raise ConsentNotFound(f"Consent/{consent_id} has no version {version}.")
+
+    @router.put(
+        "/Consent/{consent_id}",
+        response_class=JSONResponse,
+        openapi_extra=_CONSENT_BODY,
+        responses={412: {"description": "If-Match names a version that is not the current one."}},
+    )
+    def update_consent(
+        consent_id: uuid.UUID,
+        body: dict[str, Any] = Body(...),
+        session: Session = db,
+        caller: Caller = current_caller,
+        if_match: str | None = Header(None),
+    ) -> JSONResponse:
+        """Status `inactive` revokes the consent (a new, inactive version); status `active`
+        with changed content amends it (the next version). A revoked consent stays revoked.
+        `If-Match: W/"<version>"` refuses (412) when another change came first."""
+        require_scope(scope_allows, caller, "Consent", "u")
+        return answer(session, _update(session, caller, organisations, consent_id, body, if_match))
 
     @router.get("/Consent", response_class=JSONResponse)
     def search(
@@ -220,47 +377,15 @@ def make_fhir_router(
             periods=[_parse_date(p) for p in period],
             limit=count,
         )
-        bundle: dict[str, Any] = {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "total": len(records),
-        }
-        if records:  # FHIR JSON has no empty arrays: no results, no `entry`
-            bundle["entry"] = [
-                {
-                    "fullUrl": f"{base_url}/fhir/Consent/{item['id']}",
-                    "resource": item,
-                    "search": {"mode": "match"},
-                }
-                for item in resource(session, records)
-            ]
-        return JSONResponse(bundle, media_type=FHIR_JSON)
+        return JSONResponse(_searchset(base_url, resource(session, records)), media_type=FHIR_JSON)
 
-    @router.get("/Patient/{person_id}", response_class=JSONResponse)
-    def read_patient(
-        person_id: uuid.UUID, session: Session = db, caller: Caller = current_caller
-    ) -> Response:
-        require_scope(scope_allows, caller, "Patient", "r")
-        client = clients.get_client(session, caller, client_id=person_id)
-        shown = clients.readable_identity(
-            session,
-            caller,
-            client,
-            caller_org_type=organisations.type_of(session, caller.organisation_id),
-        )
-        own = [
-            (i.system, i.value)
-            for i in clients.identifiers_of(session, client.id)
-            if i.organisation_id == caller.organisation_id
-        ]
-        audit.record(
-            session,
-            actor=caller.actor,
-            action="patient.read",
-            organisation=str(caller.organisation_id),
-            subject=clients.subject_of(client.id),
-            detail={"fields": " ".join(sorted(k for k, v in shown.items() if v))},
-        )
-        return JSONResponse(fhir.patient_to_fhir(client.id, shown, own), media_type=FHIR_JSON)
-
+    fhir_patient.add_routes(
+        router,
+        current_caller,
+        db,
+        organisations=organisations,
+        scope_allows=scope_allows,
+        base_url=base_url,
+        disclosures=disclosures,
+    )
     return router

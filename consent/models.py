@@ -14,6 +14,7 @@ import uuid
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
+    Integer,
     LargeBinary,
     String,
     UniqueConstraint,
@@ -114,6 +115,9 @@ class Client(Base):
     kek_id: Mapped[str] = mapped_column(String(32), index=True)
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     identity_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: Counts changes of the identity (FHIR Patient.meta.versionId); only the current
+    #: version is kept.
+    identity_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     erased_at: Mapped[dt.datetime | None]
     erasure_basis: Mapped[str | None] = mapped_column(String(40))

@@ -38,6 +38,7 @@ __all__ = [
     "load_kek",
     "load_keyring",
     "open_sealed",
+    "reseal_identity",
     "retire_keks",
     "seal",
 ]
@@ -256,6 +257,17 @@ def encrypt_identity(
     plain = json.dumps(identity, sort_keys=True, ensure_ascii=False).encode()
     sealed = nonce + AESGCM(data_key).encrypt(nonce, plain, b"identity:" + client_id.bytes)
     return kek.wrap(data_key, client_id), sealed
+
+
+def reseal_identity(
+    kek: Kek, client_id: uuid.UUID, wrapped_key: bytes, identity: dict[str, Any]
+) -> bytes:
+    """Encrypt a changed `identity` under the client's existing data key (everything else
+    sealed for the client stays readable); returns the new ciphertext."""
+    data_key = kek.unwrap(wrapped_key, client_id)
+    nonce = os.urandom(_NONCE_BYTES)
+    plain = json.dumps(identity, sort_keys=True, ensure_ascii=False).encode()
+    return nonce + AESGCM(data_key).encrypt(nonce, plain, b"identity:" + client_id.bytes)
 
 
 def decrypt_identity(

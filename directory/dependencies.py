@@ -1,13 +1,17 @@
 """Request dependencies the composition root wires in: the session and the caller.
 
 The directory never imports the gateway; `Wiring` holds the gateway's dependencies so
-routers can ask for a session, a required caller, or an optional one (public reads).
+routers can ask for a session, a required caller, or an optional one (public reads), and
+the network organisations that have no listing (`NetworkMembers`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import datetime as dt
+import uuid
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from fastapi import Request
 from sqlalchemy.orm import Session
@@ -16,7 +20,27 @@ from directory.access import Viewer
 from kernel.caller import Caller
 from kernel.errors import RefhubError
 
-__all__ = ["Wiring"]
+__all__ = ["Member", "NetworkMembers", "Wiring"]
+
+
+@dataclass(frozen=True)
+class Member:
+    """A network organisation as `/fhir/Organization` shows it when it has no listing."""
+
+    id: uuid.UUID
+    name: str
+    org_type: str
+    active: bool
+    updated_at: dt.datetime
+
+
+class NetworkMembers(Protocol):
+    """The network organisations the gateway knows (one id each: a listing it owns has
+    the same id)."""
+
+    def unlisted(self, session: Session, ids: Collection[uuid.UUID]) -> list[Member]:
+        """The network organisations among `ids` that have no directory listing, by id."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -24,12 +48,14 @@ class Wiring:
     """`session`: the request transaction dependency; `caller`: the authenticated-caller
     dependency `(request, session, csrf_sent) -> Caller`; `scope_allows(scopes, type, i)`
     answers whether a system client's SMART scopes allow an interaction; `base_url`: the
-    hub's public URL, which every link starts with (never the request's Host)."""
+    hub's public URL, which every link starts with (never the request's Host); `members`:
+    network organisations without a listing, which `/fhir/Organization` also resolves."""
 
     session: Callable[..., Iterator[Session]]
     caller: Callable[[Request, Session, str], Caller]
     scope_allows: Callable[[frozenset[str], str, str], bool]
     base_url: str
+    members: NetworkMembers | None = None
 
     def optional_caller(self, request: Request, session: Session) -> Caller | None:
         """The caller when the request carries credentials, None when it carries none.

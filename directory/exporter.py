@@ -12,13 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from directory import hsds
 from directory.access import Viewer, visible_services
 from directory.details import load_details
 from directory.hsds_tabular import write_tabular
-from directory.models import Service
+from directory.models import Service, Taxonomy, TaxonomyTerm
 
 __all__ = ["FORMATS", "export_documents", "export_path"]
 
@@ -55,5 +56,18 @@ def export_path(session: Session, viewer: Viewer, *, path: Path, target_format: 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(documents, indent=1, ensure_ascii=False), encoding="utf-8")
     else:
-        write_tabular(path, documents)
+        write_tabular(path, documents, *vocabulary(session))
     return len(documents)
+
+
+def vocabulary(session: Session) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every taxonomy term the directory holds (with its taxonomy), and every taxonomy: the
+    tabular form lists the vocabulary whether or not a listing uses it."""
+    rows = session.execute(
+        select(TaxonomyTerm, Taxonomy)
+        .join(Taxonomy, Taxonomy.id == TaxonomyTerm.taxonomy_id)
+        .order_by(Taxonomy.id, TaxonomyTerm.id)
+    )
+    terms = [hsds.term_document(term, taxonomy) for term, taxonomy in rows]
+    taxonomies = session.scalars(select(Taxonomy).order_by(Taxonomy.id))
+    return terms, [hsds.taxonomy_document(t) for t in taxonomies]

@@ -173,7 +173,7 @@ def organization_resource(
             {
                 "coding": [
                     {
-                        "system": "https://refhub.example.org/CodeSystem/organisation-type",
+                        "system": "https://refhub.org/fhir/CodeSystem/organisation-type",
                         "code": org.org_type,
                     }
                 ]
@@ -249,7 +249,7 @@ def endpoint_resource(endpoint: DirEndpoint) -> dict[str, Any]:
     if endpoint.public_jwk:
         resource["extension"] = [
             {
-                "url": "https://refhub.example.org/fhir/StructureDefinition/endpoint-public-jwk",
+                "url": "https://refhub.org/fhir/StructureDefinition/endpoint-public-jwk",
                 "valueString": __import__("json").dumps(endpoint.public_jwk, sort_keys=True),
             }
         ]
@@ -298,6 +298,13 @@ LOC_INCLUDES = ("Location:organization",)
 LOC_REVINCLUDES = ("HealthcareService:location",)
 
 #: CapabilityStatement.rest.resource entries for the directory's FHIR resources.
+#: How an Organization id is to be read (CapabilityStatement.rest.resource.documentation).
+ORGANIZATION_IDENTITY = (
+    "One organisation, one id: a network organisation's Organization id is the id every "
+    "Consent, Task, ServiceRequest and referral names. A network organisation without a "
+    "directory listing still reads at Organization/{id} (name, type, active) for network "
+    "members, and a search by _id alone finds it; imported organisations keep their ids."
+)
 CAPABILITY: list[dict[str, Any]] = [
     _capability(
         "HealthcareService",
@@ -320,6 +327,7 @@ CAPABILITY: list[dict[str, Any]] = [
         modifiers=True,
         searchInclude=list(ORG_INCLUDES),
         searchRevInclude=list(ORG_REVINCLUDES),
+        documentation=ORGANIZATION_IDENTITY,
     ),
     _capability(
         "Location",

@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import ColumnElement, Select, false, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from directory import fhir
@@ -23,6 +23,15 @@ from directory import service as directory_service
 from directory.access import Viewer
 from directory.dependencies import Wiring
 from directory.errors import BadSearchParameter, ListingNotFound, MembersOnly
+from directory.fhir_orgs import (
+    address_columns,
+    endpoint_status,
+    member_resource,
+    organizations,
+    unlisted_members,
+    unlisted_searched,
+    visible_orgs,
+)
 from directory.fhir_search import (
     bundle,
     fhir_response,
@@ -33,7 +42,7 @@ from directory.fhir_search import (
     supported,
     token,
 )
-from directory.models import DirEndpoint, DirLocation, DirOrganization, Visibility
+from directory.models import DirEndpoint, DirLocation, DirOrganization
 from directory.search import Query, search
 from directory.vocabulary import CATEGORY_SYSTEM, POPULATION_SYSTEM, TYPE_SYSTEM
 from kernel.caller import Caller
@@ -69,54 +78,6 @@ ORG_PARAMS = (*COMMON, *STRING_PARAMS, "type", "identifier")
 LOC_PARAMS = (*COMMON, *STRING_PARAMS, "organization")
 EP_PARAMS = (*COMMON, "organization", "connection-type", "status")
 HS_ORGANIZATION = {"HealthcareService:organization", "HealthcareService:providedBy"}
-
-
-def _visible_orgs(viewer: Viewer) -> Select[DirOrganization]:
-    query = select(DirOrganization)
-    if viewer.member or viewer.hub_admin:
-        return query
-    rule = DirOrganization.visibility == Visibility.PUBLIC
-    if viewer.organisation_id is not None:
-        rule = or_(rule, DirOrganization.owner_organisation_id == viewer.organisation_id)
-    return query.where(rule)
-
-
-def _address_columns(key: str) -> list[Any]:
-    """The DirLocation columns an address parameter searches (`address`: any part)."""
-    loc = DirLocation
-    parts = {
-        "address-city": [loc.city],
-        "address-postalcode": [loc.postal_code],
-        "address-country": [loc.country],
-        "address-state": [loc.state_province],
-    }
-    everything = [loc.address_1, loc.city, loc.region, loc.state_province]
-    return parts.get(key, [*everything, loc.postal_code, loc.country])
-
-
-def _endpoint_status(value: str) -> ColumnElement[bool]:
-    """Endpoint.status is `active` or `off` (DirEndpoint.active); other codes match none."""
-    wanted = token(value, fhir.ENDPOINT_STATUS_SYSTEM, "status")
-    conditions = [
-        DirEndpoint.active.is_(code == "active") for code in wanted if code in {"active", "off"}
-    ]
-    return or_(*conditions) if conditions else false()
-
-
-def _organizations(
-    session: Session, viewer: Viewer, orgs: Sequence[DirOrganization]
-) -> list[dict[str, Any]]:
-    """Organization resources; network members also see their Endpoint references."""
-    endpoints: dict[uuid.UUID, list[uuid.UUID]] = {}
-    if viewer.member and orgs:
-        rows = session.execute(
-            select(DirEndpoint.organization_id, DirEndpoint.id)
-            .where(DirEndpoint.organization_id.in_([o.id for o in orgs]))
-            .order_by(DirEndpoint.id)
-        )
-        for org_id, endpoint_id in rows:
-            endpoints.setdefault(org_id, []).append(endpoint_id)
-    return [fhir.organization_resource(o, endpoints.get(o.id, ())) for o in orgs]
 
 
 #: A search's `_include`/`_revinclude` value -> the resources it adds for the page's rows.
@@ -191,7 +152,7 @@ def make_router(wiring: Wiring) -> APIRouter:
                     included[f"Location/{loc.id}"] = fhir.location_resource(loc)
             if "HealthcareService:endpoint" in includes and viewer.member and d.endpoint:
                 included[f"Endpoint/{d.endpoint.id}"] = fhir.endpoint_resource(d.endpoint)
-        found = [*_organizations(session, viewer, list(orgs.values())), *included.values()]
+        found = [*organizations(session, viewer, list(orgs.values())), *included.values()]
         return searchset(request, used, matches, found, page.total, page.page, page.per_page)
 
     @router.get("/HealthcareService/{id}", summary="Read a HealthcareService")
@@ -235,9 +196,9 @@ def make_router(wiring: Wiring) -> APIRouter:
                 codes = token(value, fhir.CONNECTION_SYSTEM, key)
                 stmt = stmt.where(DirEndpoint.connection_type.in_(codes))
             elif name == "status":
-                stmt = stmt.where(_endpoint_status(value))
+                stmt = stmt.where(endpoint_status(value))
             elif name in ADDRESS_PARAMS:
-                cond = or_(*(string_match(c, value, modifier) for c in _address_columns(name)))
+                cond = or_(*(string_match(c, value, modifier) for c in address_columns(name)))
                 if model is DirLocation:
                     stmt = stmt.where(cond)
                 else:  # an Organization's addresses are those of its locations
@@ -260,7 +221,13 @@ def make_router(wiring: Wiring) -> APIRouter:
         for add in dict.fromkeys(adds) if rows else ():
             for resource in add(session, viewer, rows):
                 included.setdefault(f"{resource['resourceType']}/{resource['id']}", resource)
-        return searchset(request, used, render(rows), list(included.values()), total, page, count)
+        matches = render(rows)
+        if model is DirOrganization:  # network organisations without a listing, after them
+            extra = unlisted_searched(session, viewer, wiring.members, used)
+            start = max(0, (page - 1) * count - total)
+            matches += [member_resource(m) for m in extra[start : start + count - len(rows)]]
+            total += len(extra)
+        return searchset(request, used, matches, list(included.values()), total, page, count)
 
     def services_of(kind: str) -> Adds:
         def add(session: Session, viewer: Viewer, rows: Sequence[Any]) -> list[dict[str, Any]]:
@@ -287,8 +254,8 @@ def make_router(wiring: Wiring) -> APIRouter:
 
     def orgs_of(session: Session, viewer: Viewer, rows: Sequence[Any]) -> list[dict[str, Any]]:
         ids = {r.organization_id for r in rows}
-        stmt = _visible_orgs(viewer).where(DirOrganization.id.in_(ids))
-        return _organizations(
+        stmt = visible_orgs(viewer).where(DirOrganization.id.in_(ids))
+        return organizations(
             session, viewer, session.scalars(stmt.order_by(DirOrganization.id)).all()
         )
 
@@ -308,10 +275,10 @@ def make_router(wiring: Wiring) -> APIRouter:
         return _simple_search(
             request,
             session,
-            _visible_orgs(viewer),
+            visible_orgs(viewer),
             DirOrganization,
             ORG_PARAMS,
-            lambda rows: _organizations(session, viewer, rows),
+            lambda rows: organizations(session, viewer, rows),
             viewer,
             {"Organization:endpoint": endpoints_of_orgs},
             {
@@ -320,20 +287,26 @@ def make_router(wiring: Wiring) -> APIRouter:
             },
         )
 
-    @router.get("/Organization/{id}", summary="Read an Organization")
+    @router.get(
+        "/Organization/{id}",
+        summary="Read an Organization (a listing, or a network organisation without one)",
+    )
     def read_org(
         id: uuid.UUID,
         session: Session = session_dep,
         caller: Caller | None = optional_dep,
     ) -> JSONResponse:
         viewer = viewer_for(caller, "Organization")
-        org = session.scalars(_visible_orgs(viewer).where(DirOrganization.id == id)).first()
-        if org is None:
+        org = session.scalars(visible_orgs(viewer).where(DirOrganization.id == id)).first()
+        if org is not None:
+            return fhir_response(organizations(session, viewer, [org])[0])
+        unlisted = unlisted_members(session, viewer, wiring.members, [id])
+        if not unlisted:
             raise ListingNotFound("No such Organization.")
-        return fhir_response(_organizations(session, viewer, [org])[0])
+        return fhir_response(member_resource(unlisted[0]))
 
     def _visible_locations(viewer: Viewer) -> Select[Any]:
-        orgs = _visible_orgs(viewer).with_only_columns(DirOrganization.id)
+        orgs = visible_orgs(viewer).with_only_columns(DirOrganization.id)
         return select(DirLocation).where(DirLocation.organization_id.in_(orgs))
 
     @router.get("/Location", summary="Search Location")

@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from directory.details import Details
+from directory.hsds_merge import merge
 from directory.models import (
     DirLocation,
     DirOrganization,
@@ -24,6 +25,7 @@ from directory.vocabulary import POPULATION_SYSTEM, POPULATIONS
 __all__ = [
     "HSDS_VERSION",
     "location_document",
+    "modelled_document",
     "organization_document",
     "population_term_id",
     "service_at_location_document",
@@ -35,6 +37,10 @@ __all__ = [
 
 HSDS_VERSION = "3.0"
 POPULATION_TAXONOMY_ID = uuid.uuid5(uuid.NAMESPACE_URL, POPULATION_SYSTEM)
+#: The population taxonomy's id in documents written before migration 0015 (old URL).
+LEGACY_POPULATION_TAXONOMY_ID = uuid.uuid5(
+    uuid.NAMESPACE_URL, "https://refhub.example.org/CodeSystem/population-served"
+)
 
 
 def population_term_id(code: str) -> uuid.UUID:
@@ -71,6 +77,7 @@ def term_document(term: TaxonomyTerm, taxonomy: Taxonomy | None = None) -> dict[
             "parent_id": str(term.parent_id) if term.parent_id else None,
             "taxonomy": taxonomy.name if taxonomy is not None else None,
             "taxonomy_id": str(term.taxonomy_id),
+            "taxonomy_detail": taxonomy_document(taxonomy) if taxonomy is not None else None,
             "term_uri": term.term_uri,
         }
     )
@@ -84,6 +91,12 @@ def _population_term(code: str) -> dict[str, Any]:
         "description": f"Service for {POPULATIONS.get(code, code)}",
         "taxonomy": "refhub populations served",
         "taxonomy_id": str(POPULATION_TAXONOMY_ID),
+        "taxonomy_detail": {
+            "id": str(POPULATION_TAXONOMY_ID),
+            "name": "refhub populations served",
+            "description": "Populations a service is for.",
+            "uri": POPULATION_SYSTEM,
+        },
         "term_uri": f"{POPULATION_SYSTEM}#{code}",
     }
 
@@ -159,15 +172,20 @@ def location_document(loc: DirLocation) -> dict[str, Any]:
 def service_at_location_document(
     sal: ServiceAtLocation, loc: DirLocation, service: dict[str, Any]
 ) -> dict[str, Any]:
-    """One `/service_at_locations` row: the link, its location and its service's document."""
+    """One `/service_at_locations` row: the link, its location and its service's document
+    (the link as the full service document has it, with its contacts, phones, schedules)."""
+    nested = service.get("service_at_locations")
+    found = [x for x in nested if x.get("id") == str(sal.id)] if isinstance(nested, list) else []
+    link = found[0] if found else {}
     return _clean(
         {
             "id": str(sal.id),
             "service_id": str(sal.service_id),
             "location_id": str(loc.id),
             "description": sal.description,
+            **{k: v for k, v in link.items() if k not in ("service", "location")},
             "service": service,
-            "location": location_document(loc),
+            "location": link.get("location") or location_document(loc),
         }
     )
 
@@ -181,7 +199,25 @@ def service_document(
     details: Details, *, members: bool = False, full: bool = True
 ) -> dict[str, Any]:
     """The listing as an HSDS 3.0 service; `full` nests related objects (the `/services/{id}`
-    shape), otherwise the list shape. `members` adds refhub's network-only extension."""
+    shape), otherwise the list shape. `members` adds refhub's network-only extension.
+
+    An imported listing gives back its document as imported wherever refhub has not changed
+    it since (`directory.hsds_merge`): fields refhub does not model come back as given."""
+    s = details.service
+    doc = modelled_document(details)
+    if s.hsds_source is not None and s.hsds_base is not None:
+        doc = merge(s.hsds_source, s.hsds_base, doc)
+    if not members:
+        doc = {k: v for k, v in doc.items() if k != "refhub"}
+    if not full:
+        doc = {
+            k: v for k, v in doc.items() if k == "organization" or not isinstance(v, list | dict)
+        }
+    return doc
+
+
+def modelled_document(details: Details) -> dict[str, Any]:
+    """The full document refhub writes from its rows (with its network extension)."""
     s = details.service
     sid = str(s.id)
     doc = _clean(
@@ -204,8 +240,6 @@ def service_document(
         }
     )
     doc["organization"] = organization_document(details.organization)
-    if not full:
-        return doc
     doc["phones"] = [{"service_id": sid, **p} for p in s.phones]
     doc["contacts"] = [
         {
@@ -226,7 +260,7 @@ def service_document(
             {
                 "id": str(sched.id),
                 "service_id": sid,
-                "timezone": _utc_offset(s.timezone),
+                "timezone": _utc_offset(s.timezone, s.updated_at),
                 "freq": "WEEKLY",
                 "byday": sched.byday,
                 "opens_at": sched.opens_at,
@@ -264,8 +298,7 @@ def service_document(
     attributes = [_attribute(s.id, term_document(t.term, t.taxonomy)) for t in details.terms]
     attributes += [_attribute(s.id, _population_term(code)) for code in details.populations]
     doc["attributes"] = attributes
-    if members:
-        doc["refhub"] = network_extras(details)
+    doc["refhub"] = network_extras(details)
     return doc
 
 
@@ -307,11 +340,12 @@ def network_extras(details: Details) -> dict[str, Any]:
     )
 
 
-def _utc_offset(zone: str) -> float:
-    """HSDS 3.0 schedule.timezone is a number (UTC offset in hours) at this moment."""
+def _utc_offset(zone: str, at: dt.datetime) -> float:
+    """HSDS 3.0 schedule.timezone is a number (UTC offset in hours): the zone's offset when
+    the listing last changed (a document that changes only when the listing does)."""
     import zoneinfo
 
-    offset = dt.datetime.now(zoneinfo.ZoneInfo(zone)).utcoffset()
+    offset = at.astimezone(zoneinfo.ZoneInfo(zone)).utcoffset()
     return offset.total_seconds() / 3600 if offset is not None else 0.0
 
 

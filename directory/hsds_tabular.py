@@ -1,180 +1,41 @@
 """The HSDS 3.0 tabular form (a folder of CSV files and datapackage.json) <-> nested documents.
 
-Reading joins the tables into nested service documents (the `/services/{id}` shape), so the
-importer handles one shape; writing flattens nested documents back into the tables. Table
-and column names follow the published HSDS 3.0 datapackage (copied here so the hub does not
-read the standards folder at run time).
+Reading joins the tables into nested documents by the links `hsds_tables.RELATIONS` names
+(a row is nested under every object it links to: a phone of a service and of its contact
+appears in both), so the importer reads one shape; writing flattens nested documents back,
+merging a row met twice into one. What reading cannot place (a row linked to nothing in
+the package) comes back as a `skipped` entry the import report lists. Table and column
+names and types follow the published HSDS 3.0 datapackage, which an export writes as its
+descriptor (with refhub's extension resource in a members' export).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TABLES", "datapackage", "read_tabular", "write_tabular"]
+from directory.hsds_tables import (
+    EXTENSION_FILE,
+    NUMBERS,
+    RELATIONS,
+    TABLES,
+    TIMES,
+    datapackage,
+)
 
+__all__ = ["NUMBERS", "SKIPPED", "TABLES", "read_tabular", "write_tabular"]
 
-def _columns(names: str) -> tuple[str, ...]:
-    return tuple(names.split())
-
-
-#: table name -> (file name, columns in order), as in the HSDS 3.0 datapackage.
-TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "organization": (
-        "organizations.csv",
-        _columns(
-            "id name alternate_name description email website tax_status tax_id "
-            "year_incorporated legal_status logo uri parent_organization_id"
-        ),
-    ),
-    "program": (
-        "programs.csv",
-        _columns("id organization_id name alternate_name description"),
-    ),
-    "service": (
-        "services.csv",
-        _columns(
-            "id organization_id program_id name alternate_name description url email status "
-            "interpretation_services application_process fees_description wait_time fees "
-            "accreditations eligibility_description minimum_age maximum_age assured_date "
-            "assurer_email licenses alert last_modified"
-        ),
-    ),
-    "attribute": (
-        "attributes.csv",
-        _columns("id link_id taxonomy_term_id link_type link_entity value"),
-    ),
-    "service_at_location": (
-        "service_at_location.csv",
-        _columns("id service_id location_id description"),
-    ),
-    "location": (
-        "locations.csv",
-        _columns(
-            "id location_type url organization_id name alternate_name description "
-            "transportation latitude longitude external_identifier external_identifier_type"
-        ),
-    ),
-    "phone": (
-        "phones.csv",
-        _columns(
-            "id location_id service_id organization_id contact_id service_at_location_id "
-            "number extension type description"
-        ),
-    ),
-    "contact": (
-        "contacts.csv",
-        _columns(
-            "id organization_id service_id service_at_location_id location_id name title "
-            "department email"
-        ),
-    ),
-    "address": (
-        "addresses.csv",
-        _columns(
-            "id location_id attention address_1 address_2 city region state_province "
-            "postal_code country address_type"
-        ),
-    ),
-    "schedule": (
-        "schedules.csv",
-        _columns(
-            "id service_id location_id service_at_location_id valid_from valid_to dtstart "
-            "timezone until count wkst freq interval byday byweekno bymonthday byyearday "
-            "description opens_at closes_at schedule_link attending_type notes"
-        ),
-    ),
-    "funding": (
-        "funding.csv",
-        _columns("id organization_id service_id source"),
-    ),
-    "service_area": (
-        "service_areas.csv",
-        _columns("id service_id name description extent extent_type uri"),
-    ),
-    "required_document": (
-        "required_documents.csv",
-        _columns("id service_id document uri"),
-    ),
-    "language": (
-        "languages.csv",
-        _columns("id service_id location_id phone_id name code note"),
-    ),
-    "accessibility": (
-        "accessibility.csv",
-        _columns("id location_id description details url"),
-    ),
-    "taxonomy_term": (
-        "taxonomy_terms.csv",
-        _columns("id code name description parent_id taxonomy language taxonomy_id term_uri"),
-    ),
-    "metadata": (
-        "metadata.csv",
-        _columns(
-            "id resource_id resource_type last_action_date last_action_type field_name "
-            "previous_value replacement_value updated_by"
-        ),
-    ),
-    "meta_table_description": (
-        "meta_table_descriptions.csv",
-        _columns("id name language character_set"),
-    ),
-    "cost_option": (
-        "cost_options.csv",
-        _columns("id service_id valid_from valid_to option currency amount amount_description"),
-    ),
-    "organization_identifier": (
-        "organization_identifiers.csv",
-        _columns("id organization_id identifier_scheme identifier_type identifier"),
-    ),
-    "taxonomy": (
-        "taxonomies.csv",
-        _columns("id name description uri version"),
-    ),
-}
-#: Columns whose datapackage type is `number` (converted when read).
-NUMBERS: dict[str, set[str]] = {
-    "organization": {"year_incorporated"},
-    "service": {"maximum_age", "minimum_age"},
-    "location": {"longitude", "latitude"},
-    "phone": {"extension"},
-    "schedule": {"interval", "timezone", "count"},
-    "cost_option": {"amount"},
-}
+#: Key of the entry `read_tabular` returns for a row it could not place.
+SKIPPED = "_skipped"
+_DEPTH = 8
+_HHMM = re.compile(r"^\d\d:\d\d$")
 
 Row = dict[str, Any]
-
-
-def datapackage() -> dict[str, Any]:
-    """The datapackage.json written beside an export (one resource per HSDS table)."""
-    return {
-        "name": "refhub_directory",
-        "title": "refhub directory (Human Services Data Specification 3.0, tabular)",
-        "profile": "tabular-data-package",
-        "version": "3.0.0",
-        "resources": [
-            {
-                "name": name,
-                "path": path,
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "profile": "tabular-data-resource",
-                "schema": {
-                    "primaryKey": "id",
-                    "fields": [
-                        {"name": c, "type": "number" if c in NUMBERS.get(name, ()) else "string"}
-                        for c in columns
-                    ],
-                },
-            }
-            for name, (path, columns) in TABLES.items()
-        ],
-    }
 
 
 # Reading ------------------------------------------------------------------------------------
@@ -190,133 +51,136 @@ def _number(value: str) -> int | float | str:
     return int(number) if number.is_integer() and "." not in value else number
 
 
+def _rows(file: Path, name: str, notes: list[str] | None = None) -> list[Row]:
+    """The rows of one CSV file (numbers typed); `notes` gains a line per column that is
+    not in the table's HSDS 3.0 schema."""
+    rows: list[Row] = []
+    try:
+        with file.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            known = TABLES[name][1] if name in TABLES else ()
+            unknown = [c for c in reader.fieldnames or [] if c not in known]
+            if notes is not None:
+                notes += [
+                    f"{file.name}: column {c!r} is not in the HSDS 3.0 datapackage: kept with "
+                    "a service's document (JSON export), never written to the tabular form"
+                    for c in unknown
+                ]
+            for raw in reader:
+                row = {k: v for k, v in raw.items() if isinstance(k, str) and v not in ("", None)}
+                for column in NUMBERS.get(name, ()):
+                    if isinstance(row.get(column), str):
+                        row[column] = _number(row[column])
+                rows.append(row)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{file} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+    except csv.Error as exc:
+        raise ValueError(f"{file} is not readable CSV: {exc}") from None
+    return rows
+
+
 def _load(folder: Path) -> dict[str, list[Row]]:
     paths = {name: path for name, (path, _) in TABLES.items()}
     descriptor = folder / "datapackage.json"
     if descriptor.exists():
-        for resource in json.loads(descriptor.read_text(encoding="utf-8")).get("resources", []):
+        try:
+            resources = json.loads(descriptor.read_text(encoding="utf-8")).get("resources", [])
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as exc:
+            raise ValueError(f"{descriptor} is not a datapackage descriptor: {exc}") from None
+        for resource in resources if isinstance(resources, list) else []:
             if resource.get("name") in TABLES and isinstance(resource.get("path"), str):
                 paths[resource["name"]] = resource["path"]
-    tables: dict[str, list[Row]] = {}
-    for name, path in paths.items():
-        rows: list[Row] = []
-        file = folder / path
-        if file.exists():
-            with file.open(newline="", encoding="utf-8-sig") as handle:
-                for raw in csv.DictReader(handle):
-                    row = {
-                        k: v for k, v in raw.items() if isinstance(k, str) and v not in ("", None)
-                    }
-                    for column in NUMBERS.get(name, ()):
-                        if isinstance(row.get(column), str):
-                            row[column] = _number(row[column])
-                    rows.append(row)
-        tables[name] = rows
+    notes: list[str] = []
+    tables = {
+        name: _rows(folder / path, name, notes) if (folder / path).exists() else []
+        for name, path in paths.items()
+    }
+    extension = folder / EXTENSION_FILE
+    tables["_extension"] = _rows(extension, "_extension") if extension.exists() else []
+    known = {*paths.values(), EXTENSION_FILE}
+    notes += [
+        f"{file.name}: not a table of the HSDS 3.0 datapackage: not read"
+        for file in sorted(folder.glob("*.csv"))
+        if file.name not in known
+    ]
+    tables["_notes"] = [{SKIPPED: note} for note in notes]
     return tables
 
 
-def _by(rows: list[Row], key: str) -> dict[str, list[Row]]:
-    out: dict[str, list[Row]] = defaultdict(list)
-    for row in rows:
-        if key in row:
-            out[row[key]].append(row)
-    return out
+class _Reader:
+    def __init__(self, tables: dict[str, list[Row]]) -> None:
+        self.tables = tables
+        self.index = {t: {r["id"]: r for r in rows if "id" in r} for t, rows in tables.items()}
+        self.groups: dict[tuple[str, str], dict[Any, list[Row]]] = {}
+        self.placed: set[tuple[str, str]] = set()
+
+    def grouped(self, table: str, link: str) -> dict[Any, list[Row]]:
+        key = (table, link)
+        if key not in self.groups:
+            out: dict[Any, list[Row]] = defaultdict(list)
+            for row in self.tables[table]:
+                if link in row:
+                    out[row[link]].append(row)
+            self.groups[key] = out
+        return self.groups[key]
+
+    def nest(self, table: str, row: Row, depth: int = 0) -> Row:
+        """`row` with the rows linked to it nested (empty lists left out)."""
+        self.placed.add((table, str(row.get("id"))))
+        doc = dict(row)
+        if depth >= _DEPTH:
+            return doc
+        for key, child, link, mode in RELATIONS.get(table, []):
+            if mode == "one":
+                target = self.index[child].get(row.get(link))
+                if target is not None:
+                    doc[key] = self.nest(child, target, depth + 1)
+            elif "id" in row:
+                items = self.grouped(child, link).get(row["id"], [])
+                if items:
+                    doc[key] = [self.nest(child, item, depth + 1) for item in items]
+        return doc
 
 
 def read_tabular(folder: Path) -> list[Row]:
-    """Nested documents from an HSDS tabular folder: one service document per services.csv
-    row (its organization, locations, terms and details nested), then an organization
-    document (with an empty `services` list) for each organization without services.
+    """Nested documents from an HSDS tabular folder: a service document per services.csv
+    row, then an organization (with empty `services`), location, taxonomy_term or taxonomy
+    document for each such row no service reached, then a `SKIPPED` entry for each other
+    row nothing reached.
 
     Raises:
         FileNotFoundError: the folder has neither services.csv nor organizations.csv.
+        ValueError: a file that cannot be read (naming it).
     """
     if not (folder / "services.csv").exists() and not (folder / "organizations.csv").exists():
         raise FileNotFoundError(f"{folder} has no services.csv or organizations.csv")
     t = _load(folder)
-    phones: dict[str, dict[str, list[Row]]] = {
-        "service_id": defaultdict(list),
-        "location_id": defaultdict(list),
-        "organization_id": defaultdict(list),
-    }
-    for phone in t["phone"]:  # a phone belongs to its most specific owner
-        owner = next((k for k in phones if k in phone), None)
-        if owner is not None:
-            phones[owner][phone[owner]].append(phone)
-    contact_phones = _by(t["phone"], "contact_id")  # and to its contact, if it names one
-    contacts = [
-        {**row, "phones": contact_phones.get(row["id"], [])} if "id" in row else row
-        for row in t["contact"]
-    ]
-    identifiers = _by(t["organization_identifier"], "organization_id")
-    orgs = {
-        row["id"]: {
-            **row,
-            "organization_identifiers": identifiers.get(row["id"], []),
-            "phones": phones["organization_id"].get(row["id"], []),
-        }
-        for row in t["organization"]
-        if "id" in row
-    }
-    addresses, access = _by(t["address"], "location_id"), _by(t["accessibility"], "location_id")
-    locations = {
-        row["id"]: {
-            **row,
-            "addresses": addresses.get(row["id"], []),
-            "accessibility": access.get(row["id"], []),
-            "phones": phones["location_id"].get(row["id"], []),
-        }
-        for row in t["location"]
-        if "id" in row
-    }
-    taxonomies = {row["id"]: row for row in t["taxonomy"] if "id" in row}
-    terms: dict[str, Row] = {}
-    for row in t["taxonomy_term"]:
-        if "id" in row:
-            detail = taxonomies.get(row.get("taxonomy_id", ""))
-            terms[row["id"]] = {**row, "taxonomy_detail": detail} if detail else row
-    programs = {row["id"]: row for row in t["program"] if "id" in row}
-    attributes = _by(t["attribute"], "link_id")
-    per_service = {
-        key: _by(t[table], "service_id")
-        for key, table in (
-            ("languages", "language"),
-            ("schedules", "schedule"),
-            ("service_areas", "service_area"),
-            ("required_documents", "required_document"),
-            ("cost_options", "cost_option"),
-            ("funding", "funding"),
-            ("service_at_locations", "service_at_location"),
-        )
-    }
-    per_service["contacts"] = _by(contacts, "service_id")
+    reader = _Reader(t)
+    extensions = {row.get("service_id"): row.get("extension") for row in t["_extension"]}
     docs: list[Row] = []
     for row in t["service"]:
-        sid = row.get("id", "")
-        doc = dict(row)
-        if row.get("organization_id") in orgs:
-            doc["organization"] = orgs[row["organization_id"]]
-        if row.get("program_id") in programs:
-            doc["program"] = programs[row["program_id"]]
-        doc["phones"] = phones["service_id"].get(sid, [])
-        for key, grouped in per_service.items():
-            doc[key] = grouped.get(sid, [])
-        doc["service_at_locations"] = [
-            {**sal, "location": locations[sal["location_id"]]}
-            if sal.get("location_id") in locations
-            else sal
-            for sal in doc["service_at_locations"]
-        ]
-        doc["attributes"] = [
-            {**a, "taxonomy_term": terms[a["taxonomy_term_id"]]}
-            if a.get("taxonomy_term_id") in terms
-            else a
-            for a in attributes.get(sid, [])
-        ]
+        doc = reader.nest("service", row)
+        extension = extensions.get(row.get("id"))
+        if isinstance(extension, str):
+            try:
+                doc["refhub"] = json.loads(extension)
+            except json.JSONDecodeError:
+                raise ValueError(
+                    f"{folder / EXTENSION_FILE}: service {row.get('id')}: extension is not JSON"
+                ) from None
         docs.append(doc)
-    used = {row.get("organization_id") for row in t["service"]}
-    docs += [{**org, "services": []} for oid, org in orgs.items() if oid not in used]
-    return docs
+    for table in ("organization", "location", "taxonomy_term", "taxonomy"):
+        for row in t[table]:
+            if (table, str(row.get("id"))) not in reader.placed:
+                doc = reader.nest(table, row)
+                docs.append({**doc, "services": []} if table == "organization" else doc)
+    for table, (path, _) in TABLES.items():
+        for row in t[table]:
+            if (table, str(row.get("id"))) not in reader.placed:
+                docs.append(
+                    {SKIPPED: f"{path}: row {row.get('id')} links to nothing here: not imported"}
+                )
+    return docs + t["_notes"]
 
 
 # Writing ------------------------------------------------------------------------------------
@@ -325,88 +189,85 @@ def read_tabular(folder: Path) -> list[Row]:
 class _Tables:
     def __init__(self) -> None:
         self.rows: dict[str, dict[str, Row]] = {name: {} for name in TABLES}
+        self.extensions: dict[str, Any] = {}
 
     def put(self, table: str, row: Row, **links: Any) -> None:
         """Add a row; a row met again (a phone of both a service and its contact) gains
         the links and values it lacked."""
-        merged = {**row, **links}
+        merged = {**row, **{k: v for k, v in links.items() if v is not None}}
         key = str(merged.get("id") or len(self.rows[table]))
         found = self.rows[table].setdefault(key, merged)
         for column, value in merged.items():
             if found.get(column) in (None, ""):
                 found[column] = value
 
+    def walk(self, table: str, obj: Row, **links: Any) -> None:
+        """Put `obj` (and what it nests, by `RELATIONS`) into the tables."""
+        self.put(table, {k: v for k, v in obj.items() if not isinstance(v, dict | list)}, **links)
+        for key, child, link, mode in RELATIONS.get(table, []):
+            value = obj.get(key)
+            if mode == "one" and isinstance(value, dict):
+                self.walk(child, value)
+                if obj.get(link) in (None, "") and "id" in obj:
+                    self.put(table, {"id": obj["id"]}, **{link: value.get("id")})
+            elif mode == "many" and isinstance(value, list):
+                for item in value:
+                    if not isinstance(item, dict):
+                        continue
+                    if child == "attribute":
+                        item = {"link_entity": table, **item}
+                    elif child == "metadata":
+                        item = {"resource_type": table, **item}
+                    self.walk(child, item, **{link: obj.get("id")})
 
-def _cell(value: Any) -> str:
+
+def _cell(value: Any, time: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return str(value)
+    text = str(value)
+    return text + ":00" if time and _HHMM.match(text) else text
 
 
-def _flatten(out: _Tables, doc: Row) -> None:
-    sid = doc["id"]
-    org = doc.get("organization")
-    if org:
-        out.put("organization", org)
-        for ident in org.get("organization_identifiers", []):
-            out.put("organization_identifier", ident, organization_id=org["id"])
-        for phone in org.get("phones", []):
-            out.put("phone", phone, organization_id=org["id"])
-    if doc.get("program"):
-        out.put("program", doc["program"], organization_id=doc.get("organization_id"))
-        doc = {**doc, "program_id": doc["program"].get("id")}
-    out.put("service", doc)
-    for key, table in (
-        ("phones", "phone"),
-        ("languages", "language"),
-        ("schedules", "schedule"),
-        ("service_areas", "service_area"),
-        ("required_documents", "required_document"),
-        ("cost_options", "cost_option"),
-        ("contacts", "contact"),
-        ("funding", "funding"),
-    ):
-        for item in doc.get(key, []):
-            out.put(table, item, service_id=sid)
-    for contact in doc.get("contacts", []):
-        for phone in contact.get("phones", []):
-            out.put("phone", phone, contact_id=contact.get("id"))
-    for sal in doc.get("service_at_locations", []):
-        loc = sal.get("location")
-        out.put("service_at_location", sal, service_id=sid, location_id=sal.get("location_id"))
-        if loc:
-            out.put("location", loc)
-            for address in loc.get("addresses", []):
-                out.put("address", address, location_id=loc["id"])
-            for item in loc.get("accessibility", []):
-                out.put("accessibility", item, location_id=loc["id"])
-            for phone in loc.get("phones", []):
-                out.put("phone", phone, location_id=loc["id"])
-    for attribute in doc.get("attributes", []):
-        term = attribute.get("taxonomy_term")
-        out.put("attribute", attribute, link_id=attribute.get("link_id", sid))
-        if term:
-            out.put("taxonomy_term", term)
-            if term.get("taxonomy_detail"):
-                out.put("taxonomy", term["taxonomy_detail"])
-
-
-def write_tabular(folder: Path, services: Iterable[Row]) -> dict[str, int]:
+def write_tabular(
+    folder: Path,
+    services: Iterable[Row],
+    terms: Iterable[Row] = (),
+    taxonomies: Iterable[Row] = (),
+) -> dict[str, int]:
     """Write nested service documents as HSDS tables (every table, empty ones with their
-    header) and datapackage.json into `folder`; returns the row count per table."""
+    header), refhub's extension of each service that carries it, and datapackage.json
+    into `folder`; `terms` (taxonomy_term documents with their `taxonomy_detail`) and
+    `taxonomies` add the vocabulary no service uses. Returns the row count per table."""
     out = _Tables()
     for doc in services:
-        _flatten(out, doc)
+        out.walk("service", doc)
+        if isinstance(doc.get("refhub"), dict):
+            out.extensions[str(doc["id"])] = doc["refhub"]
+    for term in terms:
+        out.walk("taxonomy_term", term)
+    for taxonomy in taxonomies:
+        out.walk("taxonomy", taxonomy)
     folder.mkdir(parents=True, exist_ok=True)
     for name, (path, columns) in TABLES.items():
+        times = TIMES.get(name, set())
         with (folder / path).open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(columns)
             for row in out.rows[name].values():
-                writer.writerow([_cell(row.get(column)) for column in columns])
-    (folder / "datapackage.json").write_text(json.dumps(datapackage(), indent=2), encoding="utf-8")
+                writer.writerow([_cell(row.get(c), c in times) for c in columns])
+    extension = folder / EXTENSION_FILE
+    if out.extensions:
+        with extension.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(("service_id", "extension"))
+            for sid, ext in out.extensions.items():
+                writer.writerow((sid, _cell(ext)))
+    elif extension.exists():
+        extension.unlink()
+    descriptor = datapackage(extension=bool(out.extensions))
+    (folder / "datapackage.json").write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
     return {name: len(rows) for name, rows in out.rows.items()}

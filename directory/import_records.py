@@ -7,18 +7,19 @@ not a GeoJSON polygon, a schedule without hours) is left out with a warning.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import uuid
-import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
 from directory.geometry import bounding_box
-from directory.hsds import POPULATION_TAXONOMY_ID
-from directory.models import Capacity, ServiceStatus, Visibility
-from directory.vocabulary import POPULATION_SYSTEM, POPULATIONS
+from directory.hsds import LEGACY_POPULATION_TAXONOMY_ID, POPULATION_TAXONOMY_ID
+from directory.import_extension import endpoint_row, hsds_31_notes, network_fields
+from directory.import_fields import BadRecord, Fields, contacts, cost_options, strip
+from directory.import_shapes import not_kept
+from directory.models import ServiceStatus
+from directory.vocabulary import POPULATION_SYSTEM, POPULATIONS, current_system
 
 __all__ = ["BadRecord", "Record", "parse_document"]
 
@@ -28,30 +29,18 @@ _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _STATUSES = [s.value for s in ServiceStatus]
 
 
-@functools.lru_cache(maxsize=4096)
-def _uuid(text: str) -> uuid.UUID:
-    """A UUID from its text; documents repeat many (organizations, taxonomies, terms)."""
-    return uuid.UUID(text)
-
-
-class BadRecord(Exception):
-    """The record cannot be imported; `reason` names the field."""
-
-    def __init__(self, record: str, reason: str) -> None:
-        super().__init__(f"{record}: {reason}")
-        self.record = record
-        self.reason = reason
-
-
 @dataclass
 class Record:
     """A checked document as directory rows (dicts of column values)."""
 
     id: uuid.UUID
     label: str
-    organization_id: uuid.UUID
+    organization_id: uuid.UUID | None
     org: dict[str, Any] | None
     service: dict[str, Any] | None
+    kind: str = "service"
+    endpoint: dict[str, Any] | None = None
+    taxonomy: dict[str, Any] | None = None
     snapshot: dict[str, Any] = field(default_factory=dict)
     locations: list[dict[str, Any]] = field(default_factory=list)
     service_at_locations: list[dict[str, Any]] = field(default_factory=list)
@@ -63,148 +52,8 @@ class Record:
     warnings: list[str] = field(default_factory=list)
 
 
-class _Fields:
-    """Reads one object's fields, failing with the field's dotted name."""
-
-    def __init__(self, doc: dict[str, Any], label: str, prefix: str = "") -> None:
-        self.doc, self.label, self.prefix = doc, label, prefix
-
-    def fail(self, key: str, problem: str) -> BadRecord:
-        return BadRecord(self.label, f"{self.prefix}{key}: {problem}")
-
-    def ident(self, key: str) -> uuid.UUID:
-        found = self.maybe_ident(key)
-        if found is None:
-            raise self.fail(key, "missing")
-        return found
-
-    def maybe_ident(self, key: str) -> uuid.UUID | None:
-        value = self.doc.get(key)
-        if value in (None, ""):
-            return None
-        try:
-            return _uuid(str(value))
-        except ValueError:
-            raise self.fail(key, f"{value!r} is not a UUID") from None
-
-    def text(self, key: str, limit: int, *, required: bool = False) -> str | None:
-        value = self.doc.get(key)
-        if type(value) is str and value:  # the common case, checked first
-            text = value.strip()
-            if len(text) > limit:
-                raise self.fail(key, f"longer than {limit} characters")
-            return text
-        if value in (None, ""):
-            if required:
-                raise self.fail(key, "missing")
-            return None
-        if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise self.fail(key, "must be text")
-        text = str(value).strip()
-        if len(text) > limit:
-            raise self.fail(key, f"longer than {limit} characters")
-        return text
-
-    def integer(self, key: str, low: int, high: int) -> int | None:
-        value = self.doc.get(key)
-        if value in (None, ""):
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-            raise self.fail(key, f"{value!r} is not a whole number")
-        if not low <= int(value) <= high:
-            raise self.fail(key, f"must be between {low} and {high}")
-        return int(value)
-
-    def items(self, key: str) -> list[dict[str, Any]]:
-        value = self.doc.get(key) or []
-        if not isinstance(value, list):
-            raise self.fail(key, "must be a list")
-        return [item for item in value if isinstance(item, dict)]
-
-
-def _strip(items: list[dict[str, Any]], *links: str) -> list[dict[str, Any]]:
-    return [{k: v for k, v in item.items() if k not in links} for item in items]
-
-
-#: What refhub checks of the HSDS objects it keeps as JSON on the service (contacts with
-#: their phones, cost options): field -> "id" (a UUID), "number", or the longest text.
-_PHONE: dict[str, str | int] = {
-    "location_id": "id",
-    "service_id": "id",
-    "organization_id": "id",
-    "service_at_location_id": "id",
-    "number": 100,
-    "extension": "number",
-    "type": 100,
-    "description": 20000,
-}
-_CONTACT: dict[str, str | int] = {
-    "organization_id": "id",
-    "service_at_location_id": "id",
-    "location_id": "id",
-    "name": 250,
-    "title": 250,
-    "department": 250,
-    "email": 254,
-}
-_COST_OPTION: dict[str, str | int] = {
-    "valid_from": 30,
-    "valid_to": 30,
-    "option": 500,
-    "currency": 10,
-    "amount": "number",
-    "amount_description": 500,
-}
-
-
-def _object(
-    f: _Fields, shape: dict[str, str | int], *links: str, required: str | None = None
-) -> dict[str, Any]:
-    """One HSDS object as kept: its id (and the `required` field) and the fields in `shape`
-    checked (missing or of a wrong type fails the record, naming the field), empty ones left
-    out, the `links` to its owner dropped (the export writes them again) and the rest
-    (attributes, metadata, ...) kept as given."""
-    out = {k: v for k, v in f.doc.items() if k not in links and v not in (None, "")}
-    out["id"] = str(f.ident("id"))
-    if required is not None and required not in out:
-        raise f.fail(required, "missing")
-    for key, kind in shape.items():
-        if key not in out:
-            continue
-        if isinstance(kind, int):
-            out[key] = f.text(key, kind)
-        elif kind == "id":
-            out[key] = str(f.ident(key))
-        elif isinstance(out[key], bool) or not isinstance(out[key], int | float):
-            raise f.fail(key, f"{out[key]!r} is not a number")
-    return out
-
-
-def _contacts(f: _Fields) -> list[dict[str, Any]]:
-    """The service's contacts, each with its phones (HSDS `contact.phones`)."""
-    contacts = []
-    for item in f.items("contacts"):
-        cf = _Fields(item, f.label, "contacts.")
-        contact = _object(cf, _CONTACT, "service_id")
-        contact["phones"] = [
-            _object(
-                _Fields(phone, f.label, "contacts.phones."), _PHONE, "contact_id", required="number"
-            )
-            for phone in cf.items("phones")
-        ]
-        contacts.append(contact)
-    return contacts
-
-
-def _cost_options(f: _Fields) -> list[dict[str, Any]]:
-    return [
-        _object(_Fields(item, f.label, "cost_options."), _COST_OPTION, "service_id")
-        for item in f.items("cost_options")
-    ]
-
-
 def _organization(doc: dict[str, Any], label: str) -> dict[str, Any]:
-    f = _Fields(doc, label, "organization.")
+    f = Fields(doc, label, "organization.")
     oid = f.ident("id")
     identifiers = f.items("organization_identifiers")
     name = f.text("name", 250, required=True)
@@ -221,7 +70,7 @@ def _organization(doc: dict[str, Any], label: str) -> dict[str, Any]:
         "identifier_type": str(identifiers[0].get("identifier_type", ""))[:100] or None
         if identifiers
         else None,
-        "phones": _strip(f.items("phones"), "organization_id"),
+        "phones": strip(f.items("phones"), "organization_id"),
     }
 
 
@@ -234,16 +83,24 @@ def _coordinate(record: Record, loc_id: uuid.UUID, value: Any, limit: float) -> 
     return None
 
 
-def _location(record: Record, sal: dict[str, Any], f: _Fields) -> None:
+def _location(record: Record, sal: dict[str, Any], f: Fields) -> None:
     sal_id = f.ident("id")
     loc = sal.get("location")
     if not isinstance(loc, dict):
         record.warnings.append(f"service_at_location {sal_id}: no nested location, left out")
         return
-    lf = _Fields(loc, record.label, "location.")
+    loc_id = _location_row(record, loc, "location.")
+    record.service_at_locations.append(
+        {"id": sal_id, "location_id": loc_id, "description": f.text("description", 20000)}
+    )
+
+
+def _location_row(record: Record, loc: dict[str, Any], prefix: str) -> uuid.UUID:
+    """Add the location `loc` to the record's locations; returns its id."""
+    lf = Fields(loc, record.label, prefix)
     loc_id = lf.ident("id")
     addresses = sorted(lf.items("addresses"), key=lambda a: a.get("address_type") != "physical")
-    address = _Fields(addresses[0], record.label, "location.addresses.") if addresses else None
+    address = Fields(addresses[0], record.label, "location.addresses.") if addresses else None
     country = address.text("country", 20) if address else None
     if country is not None and not re.fullmatch(r"[A-Z]{2}", country):
         record.warnings.append(f"location {loc_id}: country {country!r} is not ISO 3166-1 alpha-2")
@@ -264,16 +121,14 @@ def _location(record: Record, sal: dict[str, Any], f: _Fields) -> None:
             "country": country,
             "latitude": _coordinate(record, loc_id, loc.get("latitude"), 90),
             "longitude": _coordinate(record, loc_id, loc.get("longitude"), 180),
-            "accessibility": _strip(lf.items("accessibility"), "location_id"),
-            "phones": _strip(lf.items("phones"), "location_id"),
+            "accessibility": strip(lf.items("accessibility"), "location_id"),
+            "phones": strip(lf.items("phones"), "location_id"),
         }
     )
-    record.service_at_locations.append(
-        {"id": sal_id, "location_id": loc_id, "description": f.text("description", 20000)}
-    )
+    return loc_id
 
 
-def _schedule(record: Record, f: _Fields) -> None:
+def _schedule(record: Record, f: Fields) -> None:
     sid = f.ident("id")
     opens, closes = (_TIME.match(str(f.doc.get(k) or "")) for k in ("opens_at", "closes_at"))
     days = [d.strip().upper() for d in str(f.doc.get("byday") or "").split(",") if d.strip()]
@@ -294,7 +149,7 @@ def _schedule(record: Record, f: _Fields) -> None:
     )
 
 
-def _area(record: Record, f: _Fields) -> None:
+def _area(record: Record, f: Fields) -> None:
     aid = f.ident("id")
     extent: Any = f.doc.get("extent")
     if isinstance(extent, str):
@@ -329,18 +184,22 @@ def _term(record: Record, attribute: dict[str, Any]) -> None:
     term = attribute.get("taxonomy_term")
     if not isinstance(term, dict):
         return
-    tf = _Fields(term, record.label, "attributes.taxonomy_term.")
+    tf = Fields(term, record.label, "attributes.taxonomy_term.")
     term_id = tf.ident("id")
     code = tf.text("code", 100) or str(term_id)
     term_uri = tf.text("term_uri", 500)
     detail = term.get("taxonomy_detail")
     detail = detail if isinstance(detail, dict) else {}
-    df = _Fields(detail, record.label, "attributes.taxonomy_term.taxonomy_detail.")
-    uri = df.text("uri", 500)
+    df = Fields(detail, record.label, "attributes.taxonomy_term.taxonomy_detail.")
+    uri = current_system(df.text("uri", 500))
+    term_uri = current_system(term_uri)
     if uri is None and term_uri and term_uri.endswith("#" + code):
         uri = term_uri[: -len(code) - 1]
     taxonomy_id = df.maybe_ident("id") or tf.maybe_ident("taxonomy_id")
-    if uri == POPULATION_SYSTEM or taxonomy_id == POPULATION_TAXONOMY_ID:
+    if uri == POPULATION_SYSTEM or taxonomy_id in (
+        POPULATION_TAXONOMY_ID,
+        LEGACY_POPULATION_TAXONOMY_ID,
+    ):
         if code in POPULATIONS:
             record.populations.append(code)
         else:
@@ -366,56 +225,74 @@ def _term(record: Record, attribute: dict[str, Any]) -> None:
     )
 
 
-def _network(f: _Fields, service: dict[str, Any], record: Record) -> None:
+def _network(f: Fields, service: dict[str, Any], record: Record) -> None:
     """refhub's own extension (`refhub`, written by exports for network members)."""
     ext = f.doc.get("refhub")
     if not isinstance(ext, dict):
         return
-    x = _Fields(ext, record.label, "refhub.")
-    visibility = ext.get("visibility", Visibility.PUBLIC.value)
-    if visibility not in {v.value for v in Visibility}:
-        raise x.fail("visibility", f"{visibility!r} is not public or network")
-    capacity = ext.get("capacity")
-    if capacity is not None and capacity not in {c.value for c in Capacity}:
-        raise x.fail("capacity", f"{capacity!r} is not a capacity code")
-    zone = ext.get("timezone", "UTC")
-    try:
-        zoneinfo.ZoneInfo(str(zone))
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise x.fail("timezone", f"unknown IANA time zone {zone!r}") from None
-    service.update(
-        visibility=visibility,
-        capacity=capacity,
-        capacity_note=x.text("capacity_note", 500),
-        wait_time_days=x.integer("wait_time_days", 0, 3650),
-        intake_requirements=x.text("intake_requirements", 20000),
-        accepts_electronic_referrals=ext.get("accepts_electronic_referrals") is True,
-        timezone=str(zone),
-    )
-    if x.text("program", 200):
-        service["program"] = x.text("program", 200)
-    record.populations += [p for p in ext.get("populations", []) if p in POPULATIONS]
+    x = Fields(ext, record.label, "refhub.")
+    columns, populations = network_fields(x)
+    service.update(columns)
+    record.populations += populations
+    record.endpoint = endpoint_row(x)
 
 
-def parse_document(doc: Any, index: int) -> Record:
-    """Check one HSDS service (or organization-only) document.
+def _taxonomy(doc: dict[str, Any], record: Record) -> dict[str, Any]:
+    f = Fields(doc, record.label)
+    return {
+        "id": f.ident("id"),
+        "name": f.text("name", 200, required=True),
+        "description": f.text("description", 20000) or "",
+        "uri": current_system(f.text("uri", 500)),
+        "version": f.text("version", 50),
+    }
+
+
+def _other(doc: dict[str, Any], kind: str, rid: uuid.UUID, label: str) -> Record:
+    """A document that is not a service: an organization, location, taxonomy or term."""
+    f = Fields(doc, label)
+    skipped = not_kept(kind, doc)
+    warnings = [f"not stored (refhub keeps these only within a service): {', '.join(skipped)}"]
+    if kind == "organization":
+        alone = _organization(doc, label)
+        record = Record(id=rid, label=label, organization_id=rid, org=alone, service=None)
+        record.kind, record.warnings = kind, warnings if skipped else []
+        return record
+    record = Record(id=rid, label=label, organization_id=None, org=None, service=None, kind=kind)
+    record.warnings = warnings if skipped else []
+    if kind == "location":
+        _location_row(record, doc, "")
+        record.organization_id = f.maybe_ident("organization_id")
+    elif kind == "taxonomy":
+        record.taxonomy = _taxonomy(doc, record)
+    else:
+        f.text("name", 200, required=True)
+        _term(record, {"taxonomy_term": doc})
+    return record
+
+
+def parse_document(doc: Any, index: int, kind: str = "service") -> Record:
+    """Check one HSDS document of type `kind` (`directory.import_shapes.KINDS`).
+
+    A service without an organization (none nested, no `organization_id`) takes the
+    organization of its first location that names one, else none (`organization_id` None:
+    the importer applies its default or refuses it).
 
     Raises:
-        BadRecord: naming the record (its id, or its position) and the field.
+        BadRecord: naming the record (its type and id, or its position) and the field.
     """
     label = f"record #{index + 1}"
     if not isinstance(doc, dict):
         raise BadRecord(label, "not a JSON object")
     if doc.get("id") not in (None, ""):
-        label = ("organization " if doc.get("_organization_only") else "service ") + str(doc["id"])
-    f = _Fields(doc, label)
+        label = f"{kind} {doc['id']}"
+    f = Fields(doc, label)
     rid = f.ident("id")
-    if doc.get("_organization_only"):
-        alone = _organization({k: v for k, v in doc.items() if k != "_organization_only"}, label)
-        return Record(id=rid, label=label, organization_id=rid, org=alone, service=None)
+    if kind != "service":
+        return _other(doc, kind, rid, label)
     nested = doc.get("organization")
     org = _organization(nested, label) if isinstance(nested, dict) else None
-    org_id = org["id"] if org is not None else f.ident("organization_id")
+    org_id = org["id"] if org is not None else f.maybe_ident("organization_id")
     status = doc.get("status")
     if status not in _STATUSES:
         raise f.fail("status", f"{status!r} is not one of {', '.join(_STATUSES)}")
@@ -438,13 +315,13 @@ def parse_document(doc: Any, index: int) -> Record:
         "minimum_age": minimum,
         "maximum_age": maximum,
         "capacity_note": f.text("alert", 500),
-        "program": _Fields(program, label, "program.").text("name", 200)
+        "program": Fields(program, label, "program.").text("name", 200)
         if isinstance(program, dict)
         else None,
-        "phones": _strip(f.items("phones"), "service_id"),
-        "contacts": _contacts(f),
-        "cost_options": _cost_options(f),
-        "required_documents": _strip(f.items("required_documents"), "service_id"),
+        "phones": strip(f.items("phones"), "service_id"),
+        "contacts": contacts(f),
+        "cost_options": cost_options(f),
+        "required_documents": strip(f.items("required_documents"), "service_id"),
         "search_text": " ".join(p for p in (name, alternate, description) if p).lower(),
     }
     record = Record(
@@ -459,12 +336,18 @@ def parse_document(doc: Any, index: int) -> Record:
             record.warnings.append(f"language {code!r} is not a BCP 47 tag, left out")
     record.languages = sorted(set(record.languages))
     for sal in f.items("service_at_locations"):
-        _location(record, sal, _Fields(sal, label, "service_at_locations."))
+        _location(record, sal, Fields(sal, label, "service_at_locations."))
     for sched in f.items("schedules"):
-        _schedule(record, _Fields(sched, label, "schedules."))
+        _schedule(record, Fields(sched, label, "schedules."))
     for area in f.items("service_areas"):
-        _area(record, _Fields(area, label, "service_areas."))
+        _area(record, Fields(area, label, "service_areas."))
     for attribute in f.items("attributes"):
         _term(record, attribute)
     record.populations = sorted(set(record.populations))
+    if record.organization_id is None:
+        record.organization_id = next(
+            (loc["_organization_id"] for loc in record.locations if loc["_organization_id"]),
+            None,
+        )
+    record.warnings += hsds_31_notes(doc)
     return record

@@ -13,18 +13,26 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, text, update
+from sqlalchemy import and_, delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from directory import geometry as directory_geometry
 from directory.hsds_tabular import read_tabular
+from directory.import_children import (
+    children,
+    upsert,
+    write_bases,
+    write_endpoints,
+    write_others,
+)
 from directory.import_records import BadRecord, Record, parse_document
+from directory.import_run import ImportReport, Problem, Run
+from directory.import_shapes import expand
 from directory.models import (
     DirEndpoint,
     DirLocation,
@@ -37,10 +45,7 @@ from directory.models import (
     ServicePopulation,
     ServiceTerm,
     ServiceVersion,
-    Taxonomy,
-    TaxonomyTerm,
 )
-from directory.search import search_keys
 from kernel import audit
 from kernel.bulk import among, insert_rows
 from kernel.db import utcnow
@@ -52,51 +57,16 @@ CHUNK = 2000
 _CHILDREN = (ServiceTerm, ServiceLanguage, ServicePopulation, ServiceAtLocation, Schedule)
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One record that was not imported (or imported with a part left out), and why."""
-
-    record: str
-    reason: str
-
-
-@dataclass
-class ImportReport:
-    """What an import run did (or, in a dry run, would have done)."""
-
-    records: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    organizations: int = 0
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-
-    @property
-    def failed(self) -> int:
-        return len(self.errors)
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "records": self.records,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "organizations": self.organizations,
-            "failed": self.failed,
-            "warnings": len(self.warnings),
-        }
-
-
 def read_documents(path: Path, source_format: str | None = None) -> list[dict[str, Any]]:
-    """The HSDS documents in `path`: a JSON file (a list of services or organizations, one
-    object, or an API page with `contents`) or a tabular folder (or its datapackage.json).
+    """The HSDS documents in `path`: a JSON file (one HSDS object, a list of them, or an API
+    page with `contents`) or a tabular folder (or its datapackage.json or one of its CSVs).
 
     Raises:
-        ValueError: unknown format, unreadable JSON, or no documents in it.
+        ValueError: unknown format, or a file that cannot be read as one (naming the file).
         FileNotFoundError: nothing at `path`.
     """
-    fmt = source_format or ("tabular" if path.is_dir() or path.suffix == ".csv" else "json")
+    tabular = path.is_dir() or path.suffix == ".csv" or path.name == "datapackage.json"
+    fmt = source_format or ("tabular" if tabular else "json")
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
     if fmt == "tabular":
@@ -105,61 +75,13 @@ def read_documents(path: Path, source_format: str | None = None) -> list[dict[st
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path} is not JSON: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
     if isinstance(data, dict):
         data = data["contents"] if isinstance(data.get("contents"), list) else [data]
     if not isinstance(data, list):
-        raise ValueError(f"{path}: expected a list of HSDS services or organizations")
+        raise ValueError(f"{path}: expected an HSDS object, a list of them or a page of them")
     return data
-
-
-def _is_organization(doc: dict[str, Any]) -> bool:
-    """HSDS services always carry `status`; organizations carry nested `services` or no
-    link to an organization."""
-    if isinstance(doc.get("services"), list):
-        return True
-    return not {"status", "organization_id", "organization"} & set(doc)
-
-
-def _expand(documents: Iterable[Any]) -> Iterable[dict[str, Any] | Any]:
-    """Service documents, with organization documents' nested services given their org;
-    an organization without services stays as itself (an organization-only record)."""
-    for doc in documents:
-        if isinstance(doc, dict) and _is_organization(doc):
-            found = doc.get("services")
-            services: list[Any] = found if isinstance(found, list) else []
-            org = {k: v for k, v in doc.items() if k != "services"}
-            if not services:
-                yield org | {"_organization_only": True}
-            for nested in services:
-                yield {**nested, "organization": org} if isinstance(nested, dict) else nested
-        else:
-            yield doc
-
-
-@dataclass
-class _Run:
-    session: Session
-    report: ImportReport
-    actor: str
-    organizations: set[uuid.UUID] = field(default_factory=set)
-    chunks: int = 0
-    terms: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
-    term_codes: dict[tuple[uuid.UUID, str], uuid.UUID] = field(default_factory=dict)
-    taxonomies: dict[uuid.UUID, str | None] = field(default_factory=dict)
-    taxonomy_uris: dict[str, uuid.UUID] = field(default_factory=dict)
-
-    def load_vocabulary(self) -> None:
-        self.taxonomies = {
-            tid: uri for tid, uri in self.session.execute(select(Taxonomy.id, Taxonomy.uri))
-        }
-        self.taxonomy_uris = {uri: tid for tid, uri in self.taxonomies.items() if uri}
-        rows = self.session.execute(
-            select(TaxonomyTerm.id, TaxonomyTerm.taxonomy_id, TaxonomyTerm.code)
-        )
-        self.terms, self.term_codes = {}, {}
-        for term_id, taxonomy_id, code in rows:
-            self.terms[term_id] = term_id
-            self.term_codes[(taxonomy_id, code)] = term_id
 
 
 def import_documents(
@@ -169,17 +91,26 @@ def import_documents(
     documents: Iterable[Any],
     source: str,
     on_progress: Callable[[int], None] | None = None,
+    default_organization: uuid.UUID | None = None,
 ) -> ImportReport:
-    """Upsert the listings in `documents` (HSDS service or organization documents).
+    """Upsert the HSDS documents in `documents`: services, organizations (with or without
+    nested services), locations, service_at_locations (with their service), taxonomies and
+    taxonomy terms, each told by its shape (`directory.import_shapes`).
 
     `source` names the input in the audit record (a format and file name, never content);
-    `on_progress` is called with the number of records handled after each chunk.
+    `on_progress` is called with the number of records handled after each chunk. A service
+    (or location) naming no organization, in itself or its context (an enclosing
+    organization, its location's), goes under `default_organization` (an organization the
+    directory holds), else it is refused.
     """
     report = ImportReport()
-    run = _Run(session, report, actor)
+    run = Run(session, report, actor, default_organization=default_organization)
     run.load_vocabulary()
     chunk: list[Record] = []
     for index, parsed in _parse_all(documents):
+        if isinstance(parsed, str):  # a tabular row or column the import cannot use
+            report.warnings.append(Problem("tabular", parsed))
+            continue
         report.records += 1
         if isinstance(parsed, Problem):
             report.errors.append(parsed)
@@ -207,15 +138,21 @@ def import_documents(
     return report
 
 
-def _parse_all(documents: Iterable[Any]) -> Iterator[tuple[int, Record | Problem]]:
-    for index, doc in enumerate(_expand(documents)):
+def _parse_all(documents: Iterable[Any]) -> Iterator[tuple[int, Record | Problem | str]]:
+    for index, (kind, doc) in enumerate(expand(documents)):
+        if kind == "skipped":
+            yield index, str(doc)
+            continue
+        if kind == "refused":
+            yield index, Problem(f"record #{index + 1}", str(doc))
+            continue
         try:
-            yield index, parse_document(doc, index)
+            yield index, parse_document(doc, index, kind)
         except BadRecord as exc:
             yield index, Problem(exc.record, exc.reason)
 
 
-def _refresh_statistics(run: _Run) -> None:
+def _refresh_statistics(run: Run) -> None:
     """PostgreSQL: refresh the planner's statistics when the import has doubled what it
     wrote (after 1, 2, 4, ... chunks). Without this, a large first import plans its id
     lookups for the empty tables it started with and scans them, quadratically."""
@@ -227,7 +164,7 @@ def _refresh_statistics(run: _Run) -> None:
     session.execute(text(f"ANALYZE {names}"))
 
 
-def _write(run: _Run, records: list[Record]) -> None:
+def _write(run: Run, records: list[Record]) -> None:
     """Write records in one savepoint; if the database refuses them, write each half the
     same way, down to single records, so only the refused ones fail (a few bad records in
     a chunk cost a few dozen attempts, not one per record)."""
@@ -243,55 +180,60 @@ def _write(run: _Run, records: list[Record]) -> None:
     run.report.errors.append(Problem(records[0].label, f"refused by the database: {reason}"))
 
 
-def _attempt(run: _Run, records: list[Record]) -> DBAPIError | None:
+def _attempt(run: Run, records: list[Record]) -> DBAPIError | None:
     """Write `records` in a savepoint; on refusal undo it (counts and caches too)."""
     report = run.report
-    counts = (report.created, report.updated, report.unchanged, len(report.errors))
+    numbers = ("created", "updated", "unchanged", "locations", "taxonomies", "taxonomy_terms")
+    counts = [getattr(report, name) for name in numbers]
+    problems = (len(report.errors), len(report.warnings))
     try:
         with run.session.begin_nested():
             _write_records(run, records)
     except DBAPIError as exc:
-        report.created, report.updated, report.unchanged = counts[:3]
-        del report.errors[counts[3] :]
+        for name, value in zip(numbers, counts, strict=True):
+            setattr(report, name, value)
+        del report.errors[problems[0] :]
+        del report.warnings[problems[1] :]
         run.load_vocabulary()
         return exc
     return None
 
 
-def _upsert(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> set[Any]:
-    """Insert the rows whose id is new, update the others; returns the ids that existed."""
-    if not rows:
-        return set()
-    ids = [row["id"] for row in rows]
-    existing = set(session.scalars(select(model.id).where(among(session, model.id, ids))))
-    new = [row for row in rows if row["id"] not in existing]
-    old = [row for row in rows if row["id"] in existing]
-    if new:
-        insert_rows(session, model, new)
-    if old:
-        session.execute(update(model), old)
-    return existing
-
-
-def _write_records(run: _Run, records: list[Record]) -> None:
+def _write_records(run: Run, records: list[Record]) -> None:
     session, report, now = run.session, run.report, utcnow()
+    for r in records:  # an owned listing's organization has its owner's id
+        owner = (r.service or {}).get("owner_organisation_id")
+        if r.org is not None and owner is not None and owner == r.org["id"]:
+            r.org["owner_organisation_id"] = owner
     orgs = {r.org["id"]: r.org for r in records if r.org is not None}
-    _upsert(session, DirOrganization, [{**o, "updated_at": now} for o in orgs.values()])
+    upsert(session, DirOrganization, [{**o, "updated_at": now} for o in orgs.values()])
     run.organizations |= set(orgs)
     report.organizations = len(run.organizations)
-    services = [r for r in records if r.service is not None]
-    elsewhere = {r.organization_id for r in services} - set(orgs)
+    linked = [r for r in records if r.kind in ("service", "location")]
+    for r in linked:
+        if r.organization_id is None:
+            r.organization_id = run.default_organization
+    elsewhere = {r.organization_id for r in linked if r.organization_id} - set(orgs)
     known_orgs = set(orgs) | set(
         session.scalars(
             select(DirOrganization.id).where(among(session, DirOrganization.id, elsewhere))
         )
     )
     ready: list[Record] = []
-    for r in services:
-        if r.organization_id in known_orgs:
-            ready.append(r)
-        else:
+    for r in linked:
+        if r.organization_id is None:
+            report.errors.append(
+                Problem(
+                    r.label,
+                    "no organization: none nested, no organization_id, none from its "
+                    "context; name a default organization (CLI: --organization ID)",
+                )
+            )
+        elif r.organization_id not in known_orgs:
             report.errors.append(Problem(r.label, f"organization {r.organization_id} not found"))
+        elif r.kind == "service":
+            ready.append(r)
+    write_others(run, records, known_orgs, now)
     if not ready:
         return
     ids = [r.id for r in ready]
@@ -311,6 +253,7 @@ def _write_records(run: _Run, records: list[Record]) -> None:
     }
     changed = [r for r in ready if r.id not in stored or stored[r.id][1] != r.snapshot]
     report.unchanged += len(ready) - len(changed)
+    changed = write_endpoints(run, changed, now)
     if not changed:
         return
     old_ids = [r.id for r in changed if r.id in stored]
@@ -323,10 +266,10 @@ def _write_records(run: _Run, records: list[Record]) -> None:
             owner = loc.pop("_organization_id", None)
             loc["organization_id"] = owner if owner in known_orgs else r.organization_id
             locations[loc["id"]] = {**loc, "updated_at": now}
-    moved = _upsert(session, DirLocation, list(locations.values()))
+    moved = upsert(session, DirLocation, list(locations.values()))
     # Other services' service-at-location rows may point at a location this chunk moved.
     directory_geometry.sync_coordinates(session, moved)
-    endpoints = {
+    endpoints: dict[uuid.UUID | None, uuid.UUID] = {
         org_id: endpoint_id
         for org_id, endpoint_id in session.execute(
             select(DirEndpoint.organization_id, DirEndpoint.id).where(
@@ -345,13 +288,19 @@ def _write_records(run: _Run, records: list[Record]) -> None:
         if "accepts_electronic_referrals" in row or r.id not in stored:
             # The endpoint follows the document's refhub extension; a document without it
             # (plain HSDS) leaves an existing listing's endpoint as it is.
+            own = r.endpoint["id"] if r.endpoint is not None else None
             row["endpoint_id"] = (
-                endpoints.get(r.organization_id)
+                own or endpoints.get(r.organization_id)
                 if row.get("accepts_electronic_referrals")
                 else None
             )
-        row["confirmed_at"], row["stale_notified_at"] = now, None
-        if r.id in stored:
+        # The kept copy without refhub's extension: that is always written from the rows.
+        row["hsds_source"] = {k: v for k, v in r.snapshot.items() if k != "refhub"}
+        row.setdefault("confirmed_at", now)
+        row.setdefault("stale_notified_at", None)
+        if r.id in stored:  # an import never changes an existing listing's owner or moderation
+            row.pop("owner_organisation_id", None)
+            row.pop("moderation", None)
             row["version"] = stored[r.id][0] + 1
             old_rows.append(row)
         else:
@@ -373,66 +322,6 @@ def _write_records(run: _Run, records: list[Record]) -> None:
         session.execute(update(Service), old_rows)
     report.created += len(new_rows)
     report.updated += len(old_rows)
-    _children(run, changed)
+    children(run, changed)
     insert_rows(session, ServiceVersion, versions)
-
-
-def _term_id(run: _Run, record: Record, term: dict[str, Any]) -> uuid.UUID:
-    """The stored term for an imported one (found by id, then by taxonomy and code)."""
-    if term["id"] in run.terms:
-        return run.terms[term["id"]]
-    taxonomy = term["taxonomy"]
-    tax_id = run.taxonomy_uris.get(taxonomy["uri"]) if taxonomy["uri"] else None
-    tax_id = tax_id or taxonomy["id"]
-    if tax_id not in run.taxonomies:
-        run.session.execute(insert(Taxonomy), [{**taxonomy, "id": tax_id}])
-        run.taxonomies[tax_id] = taxonomy["uri"]
-        if taxonomy["uri"]:
-            run.taxonomy_uris[taxonomy["uri"]] = tax_id
-    found = run.term_codes.get((tax_id, term["code"]))
-    if found is None:
-        parent = run.terms.get(term["parent_id"]) if term["parent_id"] else None
-        if term["parent_id"] and parent is None:
-            run.report.warnings.append(
-                Problem(record.label, f"term {term['id']}: parent {term['parent_id']} unknown")
-            )
-        values = {k: v for k, v in term.items() if k != "taxonomy"}
-        run.session.execute(
-            insert(TaxonomyTerm), [{**values, "taxonomy_id": tax_id, "parent_id": parent}]
-        )
-        found = term["id"]
-        run.term_codes[(tax_id, term["code"])] = found
-    run.terms[term["id"]] = found
-    return found
-
-
-def _children(run: _Run, records: list[Record]) -> None:
-    terms, languages, populations, sals, schedules, areas = [], [], [], [], [], []
-    # The coordinates as `_write_records` stored the locations (the last record wins).
-    coordinates = {
-        loc["id"]: {"latitude": loc["latitude"], "longitude": loc["longitude"]}
-        for r in records
-        for loc in r.locations
-    }
-    for r in records:
-        term_ids = {_term_id(run, r, term) for term in r.terms}
-        terms += [{"service_id": r.id, "term_id": t} for t in sorted(term_ids)]
-        languages += [{"service_id": r.id, "code": c} for c in r.languages]
-        populations += [{"service_id": r.id, "code": c} for c in r.populations]
-        keys = search_keys(term_ids, r.languages)
-        sals += [
-            {**sal, **coordinates[sal["location_id"]], "search_keys": keys, "service_id": r.id}
-            for sal in r.service_at_locations
-        ]
-        schedules += [{**s, "service_id": r.id} for s in r.schedules]
-        areas += [{**a, "service_id": r.id} for a in r.service_areas]
-    for model, rows in (
-        (ServiceTerm, terms),
-        (ServiceLanguage, languages),
-        (ServicePopulation, populations),
-        (ServiceAtLocation, sals),
-        (Schedule, schedules),
-        (ServiceArea, areas),
-    ):
-        if rows:
-            insert_rows(run.session, model, rows)
+    write_bases(session, [r.id for r in changed])

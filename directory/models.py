@@ -219,6 +219,11 @@ class Service(Base):
     reviewed_version: Mapped[int | None] = mapped_column(Integer)
     reviewed_at: Mapped[dt.datetime | None]
     reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    # An imported listing's HSDS document as given, and the document refhub wrote from its
+    # rows right after that import (`directory.hsds_merge`): exports give back what refhub
+    # does not model and what it has not changed since. NULL for listings never imported.
+    hsds_source: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    hsds_base: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 # PostgreSQL only (the migration creates them there, with pg_trgm): trigram indexes for
@@ -383,18 +388,5 @@ class ServiceArea(Base):
     max_lon: Mapped[float | None] = mapped_column(Float)
 
 
-class ServiceVersion(Base):
-    """One saved version of a listing (its HSDS JSON): who changed it, when, how."""
-
-    __tablename__ = "directory_service_version"
-    __table_args__ = (UniqueConstraint("service_id", "version"),)
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    service_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("directory_service.id", ondelete="CASCADE")
-    )
-    version: Mapped[int] = mapped_column(Integer)
-    change: Mapped[str] = mapped_column(String(30))
-    actor: Mapped[str] = mapped_column(String(200))
-    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+# Listing versions live in `directory.versions` (re-exported here, where callers look).
+from directory.versions import ServiceVersion  # noqa: E402

@@ -80,12 +80,23 @@ def own_organization(session: Session, organisation_id: uuid.UUID) -> DirOrganiz
 def upsert_organization(
     session: Session, caller: Caller, *, body: OrganizationIn
 ) -> DirOrganization:
-    """Create or replace the caller's organisation listing."""
+    """Create or replace the caller's organisation listing.
+
+    The listing takes the network organisation's id: one organisation has one FHIR
+    identity (`Organization/<id>`), the one Consents, Tasks and referrals name.
+
+    Raises:
+        Conflict: another (imported) directory organisation already has that id.
+    """
     _require_editor(caller, caller.organisation_id)
     org = own_organization(session, caller.organisation_id)
     created = org is None
     if org is None:
-        org = DirOrganization(owner_organisation_id=caller.organisation_id)
+        if session.get(DirOrganization, caller.organisation_id) is not None:
+            raise Conflict("A directory organisation with your organisation's id exists already.")
+        org = DirOrganization(
+            id=caller.organisation_id, owner_organisation_id=caller.organisation_id
+        )
         session.add(org)
     for key, value in body.model_dump().items():
         setattr(org, key, value)

@@ -13,15 +13,22 @@ __all__ = [
     "CAPACITY_SYSTEM",
     "CATEGORY_SYSTEM",
     "LANGUAGE_SYSTEM",
+    "LEGACY_SYSTEM_PREFIX",
     "POPULATIONS",
     "POPULATION_SYSTEM",
+    "SYSTEM_PREFIX",
     "TYPE_SYSTEM",
     "WAIT_TIME_EXTENSION_URL",
+    "current_system",
 ]
 
-CATEGORY_SYSTEM = "https://refhub.example.org/CodeSystem/service-category"
-TYPE_SYSTEM = "https://refhub.example.org/CodeSystem/service-type"
-POPULATION_SYSTEM = "https://refhub.example.org/CodeSystem/population-served"
+#: The hub's canonical URL for its own code systems (as in `consent.fhir`); documents written
+#: before migration 0015 named them under `LEGACY_SYSTEM_PREFIX`, which imports still read.
+SYSTEM_PREFIX = "https://refhub.org/fhir/CodeSystem/"
+LEGACY_SYSTEM_PREFIX = "https://refhub.example.org/CodeSystem/"
+CATEGORY_SYSTEM = "https://refhub.org/fhir/CodeSystem/service-category"
+TYPE_SYSTEM = "https://refhub.org/fhir/CodeSystem/service-type"
+POPULATION_SYSTEM = "https://refhub.org/fhir/CodeSystem/population-served"
 LANGUAGE_SYSTEM = "urn:ietf:bcp:47"
 #: The Gravity Project's SDOH Clinical Care HealthcareService capacity status extension
 #: (STU3): `capacityStatus` (CodeableConcept, extensible binding to SDOHCC-ValueSetCapacityStatus)
@@ -37,9 +44,9 @@ CAPACITY_GRAVITY_CODES = {
     "no-capacity": ("no-capacity", "No Capacity"),
     "waitlist": ("no-capacity-has-waitlist", "No Capacity - Has Waitlist"),
 }
-CAPACITY_SYSTEM = "https://refhub.example.org/CodeSystem/service-capacity"
+CAPACITY_SYSTEM = "https://refhub.org/fhir/CodeSystem/service-capacity"
 #: The expected wait in days, machine-readable beside Gravity's notes.
-WAIT_TIME_EXTENSION_URL = "https://refhub.example.org/fhir/StructureDefinition/wait-time-days"
+WAIT_TIME_EXTENSION_URL = "https://refhub.org/fhir/StructureDefinition/wait-time-days"
 
 #: Populations served: code -> label used in search results and matching reasons.
 POPULATIONS: dict[str, str] = {
@@ -53,3 +60,10 @@ POPULATIONS: dict[str, str] = {
     "older-people": "older people",
     "families-with-young-children": "families with children under 5",
 }
+
+
+def current_system(uri: str | None) -> str | None:
+    """`uri` with the pre-0015 prefix of refhub's code systems replaced by the canonical one."""
+    if uri is not None and uri.startswith(LEGACY_SYSTEM_PREFIX):
+        return SYSTEM_PREFIX + uri[len(LEGACY_SYSTEM_PREFIX) :]
+    return uri

@@ -16,7 +16,7 @@ from consent import fhir_router as consent_fhir_router
 from consent import page as consent_page
 from consent import router as consent_router
 from directory import api as directory_api
-from gateway import consent_wiring
+from gateway import consent_wiring, directory_wiring
 from gateway.auth import router as auth_router
 from gateway.auth.admin import erasure as erasure_router
 from gateway.auth.admin import router as admin_router
@@ -35,6 +35,7 @@ from gateway.dependencies import get_session
 from gateway.documents import router as documents_router
 from gateway.errors import install_error_handlers
 from gateway.fhir import router as fhir_router
+from gateway.fhir.formats import FhirFormatMiddleware
 from gateway.health import router as health_router
 from gateway.health import service as health_service
 from gateway.http import apidocs, openapi
@@ -121,6 +122,7 @@ def create_app(runtime: Runtime | None = None, *, run_relay: bool = True) -> Fas
     metrics = HubMetrics(lambda: health_service.outbox_counts(runtime))
     app.state.metrics = metrics
     install_error_handlers(app)
+    app.add_middleware(FhirFormatMiddleware)  # FHIR JSON only: other formats answer 406
     app.add_middleware(
         BodyLimitMiddleware, document_max_bytes=lambda: get_settings().document_max_bytes
     )
@@ -138,7 +140,11 @@ def create_app(runtime: Runtime | None = None, *, run_relay: bool = True) -> Fas
     app.include_router(documents_router.router)
     for router in directory_api.routers(
         directory_api.Wiring(
-            get_session, current_caller, scope_allows, runtime.settings.public_base_url
+            get_session,
+            current_caller,
+            scope_allows,
+            runtime.settings.public_base_url,
+            members=directory_wiring.MEMBERS,
         )
     ):
         app.include_router(router)
@@ -165,6 +171,7 @@ def create_app(runtime: Runtime | None = None, *, run_relay: bool = True) -> Fas
             organisations=consent_wiring.ORGANISATIONS,
             scope_allows=scope_allows,
             base_url=runtime.settings.public_base_url,
+            disclosures=consent_wiring.DISCLOSURES,
         )
     )
     app.include_router(delivery_router.router)

@@ -1,8 +1,9 @@
-"""Gateway side of consent: the organisation facts consent may not read itself, and the
-demo loader (clients with consents between the demo agencies).
+"""Gateway side of consent: the organisation facts consent may not read itself, what a
+received referral discloses of its client, and the demo loader (clients with consents
+between the demo agencies).
 
 Consent never imports the gateway; the composition root hands it `ORGANISATIONS` and
-registers `load` in `gateway.demo.DEMO_LOADERS`.
+`DISCLOSURES` and registers `load` in `gateway.demo.DEMO_LOADERS`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,11 +36,15 @@ from consent.schemas import (
     RecipientIn,
 )
 from gateway.auth.models import Organisation, OrgStatus
+from gateway.workflow import access as workflow_access
+from gateway.workflow import content as workflow_content
+from gateway.workflow.models import Referral
+from gateway.workflow.states import Party
 from kernel.caller import Caller, CallerKind, Role
 from kernel.organisations import OrgType
 from kernel.settings import Settings
 
-__all__ = ["ORGANISATIONS", "GatewayOrganisations", "load"]
+__all__ = ["DISCLOSURES", "ORGANISATIONS", "GatewayDisclosures", "GatewayOrganisations", "load"]
 
 
 class GatewayOrganisations:
@@ -70,6 +76,44 @@ class GatewayOrganisations:
 
 
 ORGANISATIONS = GatewayOrganisations()
+
+
+def _packet_patient(packet: dict[str, Any]) -> dict[str, Any] | None:
+    for entry in packet.get("entry") or []:
+        resource = entry.get("resource") or {}
+        if resource.get("resourceType") == "Patient":
+            return dict(resource)
+    return None
+
+
+class GatewayDisclosures:
+    """`consent.ports.Disclosures` over the referral workflow (read-only)."""
+
+    def patient(
+        self, session: Session, caller: Caller, patient_id: uuid.UUID
+    ) -> dict[str, Any] | None:
+        received = (
+            select(Referral)
+            .where(
+                workflow_access.visible_clause(caller),
+                Referral.owner_org_id == caller.organisation_id,
+            )
+            .order_by(Referral.authored_on.desc(), Referral.id)
+        )
+        # By the client id only: the hub's FHIR reads name the client so (`Task.for`,
+        # `ServiceRequest.subject`); the packet's own Patient id stays inside the packet.
+        referral = session.scalars(received.where(Referral.client_id == patient_id)).first()
+        if referral is None:
+            return None
+        packet = workflow_content.packet_for(session, caller, referral, Party.OWNER)
+        patient = _packet_patient(packet)
+        if patient is None:
+            return None
+        patient["id"] = str(patient_id)
+        return patient
+
+
+DISCLOSURES = GatewayDisclosures()
 
 NORTHSIDE = "Northside Resettlement Services"
 HARBOUR = "Harbour Child Protection Service"

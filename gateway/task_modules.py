@@ -16,6 +16,7 @@ TASK_MODULES = (
     "consent.tasks",
     "directory.tasks",
     "gateway.delivery.tasks",
+    "gateway.delivery.subscription_tasks",
     "gateway.workflow.tasks",
     "gateway.workflow.monitor",
 )

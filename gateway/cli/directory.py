@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +30,13 @@ def import_(
     source_format: Annotated[
         str | None, typer.Option("--format", help="json or tabular (default: by the path).")
     ] = None,
+    organization: Annotated[
+        uuid.UUID | None,
+        typer.Option(
+            "--organization",
+            help="Directory organization id for services and locations that name none.",
+        ),
+    ] = None,
 ) -> None:
     """Upsert listings by their ids; report each record that failed, and why.
 
@@ -51,6 +59,7 @@ def import_(
             documents=documents,
             source=f"{source_format or 'auto'}:{path.name}",
             on_progress=lambda done: progress.update(bar, completed=done),
+            default_organization=organization,
         )
         if dry_run:
             session.rollback()

@@ -3,7 +3,8 @@ outgoing messages, narrowed in one place (`_visible`).
 
 Pull is always on: every message addressed to an organisation waits in its inbox until
 acknowledged, whether or not a push channel also delivered it. Content is built when it
-is fetched (the builder re-checks consent; a `Cancelled` message leaves the inbox), then
+is fetched (the builder re-checks consent; a `Cancelled` message leaves the inbox; a status
+notice says what it announced at its event, see `outgoing`), then
 sealed to the organisation's directory key, or only signed when it has registered none
 (it travels over the hub's TLS to the authenticated caller).
 """

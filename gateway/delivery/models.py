@@ -1,8 +1,12 @@
-"""Delivery tables: outgoing messages with their receipts, push attempts, FHIR Subscriptions.
+"""Delivery tables: outgoing messages with their receipts, push attempts, FHIR Subscriptions
+and the event numbers their notifications carried.
 
 A message row is the stable identity of one disclosure to one organisation (its id is the
-`refhub-msg` receivers de-duplicate on). It holds ids and delivery facts only: the content
-is built, consent-checked and sealed at send time (and at inbox fetch), never stored here.
+`refhub-msg` receivers de-duplicate on). It holds ids and delivery facts in clear; content
+is built, consent-checked and sealed at send time (and at inbox fetch). The one exception,
+a status notice's content fixed at its event (`content`), is stored only sealed under the
+client's data key (`consent.clients.seal_for_client`), so erasing the client makes it
+unreadable like the rest of their data.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import datetime as dt
 import enum
 import uuid
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db import Base, new_id, utcnow
@@ -21,6 +25,7 @@ __all__ = [
     "MessageState",
     "OutgoingMessage",
     "Subscription",
+    "SubscriptionEvent",
     "SubscriptionState",
 ]
 
@@ -62,6 +67,10 @@ class OutgoingMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
+    #: a status notice's FHIR content as built at its event, sealed under the data key of
+    #: `content_client_id` (None: built when sent, as other kinds are; see `outgoing`)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    content_client_id: Mapped[uuid.UUID | None]
 
     @property
     def channel_list(self) -> list[str]:
@@ -72,6 +81,8 @@ class DeliveryAttempt(Base):
     """One push of a message to one target, as the receiver answered it."""
 
     __tablename__ = "delivery_attempt"
+    #: the heartbeat check reads a subscription's latest push (`subscription_tasks`)
+    __table_args__ = (Index("ix_delivery_attempt_target_started_at", "target", "started_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     message_id: Mapped[uuid.UUID] = mapped_column(
@@ -88,6 +99,7 @@ class DeliveryAttempt(Base):
 
 
 class SubscriptionState(enum.StrEnum):
+    REQUESTED = "requested"  # created; waiting for the handshake's answer
     ACTIVE = "active"
     ERROR = "error"
     OFF = "off"
@@ -103,6 +115,7 @@ class Subscription(Base):
     resource_type: Mapped[str] = mapped_column(String(40))
     criteria: Mapped[str] = mapped_column(String(500))
     endpoint: Mapped[str] = mapped_column(String(500))
+    #: the payload content code (only `id-only` is offered)
     content: Mapped[str] = mapped_column(String(20), default="id-only")
     reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default=SubscriptionState.ACTIVE)
@@ -111,3 +124,23 @@ class Subscription(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     end_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(200))
+    #: the heartbeat period the subscriber asked for (`backport-heartbeat-period`), or None
+    heartbeat_seconds: Mapped[int | None] = mapped_column(Integer)
+
+
+class SubscriptionEvent(Base):
+    """The event number a message was given for a subscription, kept so that a retried
+    notification carries the same number (and timestamp) as its first try."""
+
+    __tablename__ = "delivery_subscription_event"
+    __table_args__ = (UniqueConstraint("subscription_id", "message_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("delivery_subscription.id", ondelete="CASCADE")
+    )
+    message_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("delivery_message.id", ondelete="CASCADE"), index=True
+    )
+    event_number: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -5,11 +5,20 @@ transaction, so the message exists exactly when the change that caused it commit
 time the builder registered for the message's kind turns the row into a FHIR resource
 (re-checking consent; `Cancelled` stops it), and `gateway.delivery.tasks` seals and pushes
 it. The row's id is the stable message id receivers de-duplicate on.
+
+A status notice announces a moment: its content is built when it is queued (the event)
+and kept on the message row (`OutgoingMessage.content`), sealed under the client's data
+key, so a receiver that pulls it later, or a retry, still gets the status it announced,
+not today's; the send event's payload holds the message id only. The builder still runs
+at send and fetch time (an erased client or a withdrawn referral still cancels it), and
+an erased client's stored content no longer opens. Other kinds are built when sent: a
+packet carries what consent permits at that time.
 """
 
 from __future__ import annotations
 
 import enum
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,12 +28,15 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from consent import clients as consent_clients
+from consent.errors import ClientErased, KeyUnavailable
 from gateway.delivery.models import MessageState, OutgoingMessage
 from kernel import audit, outbox
 from kernel.db import new_id, utcnow
 from kernel.errors import Conflict
 
 __all__ = [
+    "AT_EVENT",
     "SEND_TASK",
     "Builder",
     "Cancelled",
@@ -70,6 +82,10 @@ class Payload:
         return self.focus or f"{self.resource_type}/{self.resource_id}"
 
 
+#: Kinds whose content is fixed when they are queued (see the module docstring).
+AT_EVENT = frozenset({MessageKind.STATUS})
+
+
 class Cancelled(Exception):
     """Raised by a builder when the message must not be sent (consent gone, referral
     withdrawn). `reason` is a short code or phrase, never client content."""
@@ -107,7 +123,69 @@ def build(session: Session, message: OutgoingMessage) -> Payload:
     if builder is None:
         known = ", ".join(sorted(k.value for k in _BUILDERS)) or "none"
         raise NoBuilder(f"no builder for {message.kind!r} messages; registered: {known}")
-    return builder(session, message)
+    payload = builder(session, message)
+    announced = _opened_content(session, message)
+    if announced is None:
+        return payload
+    return Payload(announced, payload.resource_type, payload.resource_id, payload.focus)
+
+
+def _client_of(resource: dict[str, Any]) -> uuid.UUID | None:
+    """The client a Task is for (its `for` identifier or Patient reference), if any."""
+    subject = resource.get("for") or {}
+    candidates = [(subject.get("identifier") or {}).get("value"), subject.get("reference")]
+    for value in candidates:
+        if isinstance(value, str):
+            try:
+                return uuid.UUID(value.rsplit("/", 1)[-1])
+            except ValueError:
+                continue
+    return None
+
+
+def _context(message_id: uuid.UUID) -> str:
+    # the name content sealed before migration 0016 (in the send event) was bound to
+    return f"delivery-snapshot:{message_id}"
+
+
+def _seal_content(session: Session, message: OutgoingMessage) -> None:
+    """Build the message now and keep it on the row, sealed under its client's key. Left
+    empty when it cannot be (the builder refused or is missing, no client named, the
+    client's key is gone): it is then built when sent, as other kinds are."""
+    builder = builder_for(message.kind)
+    if builder is None:
+        return
+    try:
+        payload = builder(session, message)
+    except Cancelled:
+        return
+    client_id = _client_of(payload.resource)
+    if client_id is None:
+        return
+    data = json.dumps(payload.resource, separators=(",", ":")).encode()
+    try:
+        sealed = consent_clients.seal_for_client(session, client_id, data, _context(message.id))
+    except (ClientErased, KeyUnavailable):
+        return
+    message.content, message.content_client_id = sealed, client_id
+
+
+def _opened_content(session: Session, message: OutgoingMessage) -> dict[str, Any] | None:
+    """The content stored at the event for this message, or None if none was.
+
+    Raises:
+        Cancelled: the client was erased (their key is gone: the content is unreadable).
+    """
+    if message.content is None or message.content_client_id is None:
+        return None
+    try:
+        plain = consent_clients.open_for_client(
+            session, message.content_client_id, message.content, _context(message.id)
+        )
+    except ClientErased:
+        raise Cancelled("client-erased") from None
+    resource = json.loads(plain)
+    return resource if isinstance(resource, dict) else None
 
 
 def queue(
@@ -156,6 +234,10 @@ def queue(
         existing = _by_dedupe_key(session, dedupe_key or "")
         assert existing is not None
         return existing
+    message = session.get(OutgoingMessage, message_id)
+    assert message is not None
+    if kind in AT_EVENT:
+        _seal_content(session, message)
     outbox.enqueue(session, SEND_TASK, {"message_id": str(message_id)})
     audit.record(
         session,
@@ -165,8 +247,6 @@ def queue(
         subject=f"Message/{message_id}",
         detail={"kind": kind.value, "recipient": str(recipient_org_id)},
     )
-    message = session.get(OutgoingMessage, message_id)
-    assert message is not None
     return message
 
 

@@ -7,7 +7,12 @@ the query in the `backport-filter-criteria` extension), `channel.type` `rest-hoo
 `backport-payload-content` extension on `channel.payload`; the only content offered:
 notifications never carry client data). Each message to the organisation whose focus is
 of the subscribed resource type then POSTs a notification Bundle (see `targets`), and the
-receiver reads the focus through the hub's FHIR API.
+receiver reads the focus through the hub's FHIR API. A `Communication` subscription hears
+of the referral threads' messages to the organisation (focus: the Communication).
+
+A new subscription is `requested` until its handshake is answered (`subscription_tasks`):
+2xx makes it `active`, anything else `error`. The backport's `backport-heartbeat-period`
+extension on `channel` (60 to 86400 seconds) asks for heartbeats when nothing else was sent.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ from sqlalchemy.orm import Session
 from directory import models as directory_models
 from gateway.delivery.errors import InvalidSubscription
 from gateway.delivery.models import Subscription, SubscriptionState
-from gateway.delivery.targets import BACKPORT, TOPIC
-from kernel import audit
+from gateway.delivery.subscription_status import BACKPORT, TOPIC, status_bundle
+from gateway.delivery.subscription_tasks import HANDSHAKE_TASK
+from kernel import audit, outbox
 from kernel.caller import Caller
 from kernel.errors import NotFound
 
@@ -36,12 +42,14 @@ __all__ = [
     "delete_subscription",
     "get_subscription",
     "list_subscriptions",
-    "status_parameters",
+    "status_bundle",
     "to_fhir",
 ]
 
 PAYLOAD_CONTENT = BACKPORT + "backport-payload-content"
 FILTER_CRITERIA = BACKPORT + "backport-filter-criteria"
+HEARTBEAT_PERIOD = BACKPORT + "backport-heartbeat-period"
+HEARTBEAT_RANGE = (60, 86400)
 RESOURCE_TYPES = ("Task", "Communication", "Consent")
 _REFERENCE_PARAMS = ("owner", "requester", "recipient", "organization", "actor")
 #: CapabilityStatement.rest.resource entry for Subscription.
@@ -141,6 +149,20 @@ def _parse_criteria(session: Session, caller: Caller, criteria: str) -> str:
     return resource_type
 
 
+def _heartbeat(channel: dict[str, Any]) -> int | None:
+    ext = _extension(channel, HEARTBEAT_PERIOD)
+    if ext is None:
+        return None
+    value = ext.get("valueUnsignedInt")
+    low, high = HEARTBEAT_RANGE
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise InvalidSubscription(
+            f"channel.extension {HEARTBEAT_PERIOD} must be a valueUnsignedInt of "
+            f"{low} to {high} seconds."
+        )
+    return value
+
+
 def create_subscription(
     session: Session, caller: Caller, *, body: dict[str, Any], allow_http: bool
 ) -> Subscription:
@@ -167,6 +189,7 @@ def create_subscription(
     if content_code != "id-only":
         raise InvalidSubscription("only id-only payload content is offered.")
     assert isinstance(endpoint, str)
+    heartbeat = _heartbeat(channel)
     if len(endpoint) > 500:
         raise InvalidSubscription("channel.endpoint is too long.")
     criteria = _criteria(body)
@@ -180,12 +203,14 @@ def create_subscription(
         criteria=criteria,
         endpoint=endpoint,
         content="id-only",
+        heartbeat_seconds=heartbeat,
         reason=reason[:1000] if isinstance(reason, str) else "",
-        status=SubscriptionState.ACTIVE,
+        status=SubscriptionState.REQUESTED,
         created_by=caller.actor,
     )
     session.add(subscription)
     session.flush()
+    outbox.enqueue(session, HANDSHAKE_TASK, {"subscription_id": str(subscription.id)})
     audit.record(
         session,
         actor=caller.actor,
@@ -250,31 +275,15 @@ def to_fhir(subscription: Subscription) -> dict[str, Any]:
             "extension": [{"url": FILTER_CRITERIA, "valueString": subscription.criteria}]
         },
         "channel": {
+            **(
+                {"extension": [{"url": HEARTBEAT_PERIOD, "valueUnsignedInt": heartbeat}]}
+                if (heartbeat := subscription.heartbeat_seconds)
+                else {}
+            ),
             "type": "rest-hook",
             "endpoint": subscription.endpoint,
             "payload": "application/fhir+json",
             "_payload": {"extension": [{"url": PAYLOAD_CONTENT, "valueCode": "id-only"}]},
         },
         **({"error": subscription.last_error} if subscription.last_error else {}),
-    }
-
-
-def status_parameters(subscription: Subscription, fhir_base: str) -> dict[str, Any]:
-    """`$status`: the backport SubscriptionStatus (Parameters) of a subscription."""
-    return {
-        "resourceType": "Parameters",
-        "meta": {"profile": [BACKPORT + "backport-subscription-status-r4"]},
-        "parameter": [
-            {
-                "name": "subscription",
-                "valueReference": {"reference": f"{fhir_base}/Subscription/{subscription.id}"},
-            },
-            {"name": "topic", "valueCanonical": TOPIC},
-            {"name": "status", "valueCode": subscription.status},
-            {"name": "type", "valueCode": "query-status"},
-            {
-                "name": "events-since-subscription-start",
-                "valueString": str(subscription.events_since_start),
-            },
-        ],
     }

@@ -75,10 +75,12 @@ def read(subscription_id: uuid.UUID, caller: CurrentCaller, session: DbSession) 
 def status(
     subscription_id: uuid.UUID, caller: CurrentCaller, session: DbSession, runtime: RuntimeDep
 ) -> JSONResponse:
+    """The backport's `$status`: a `history` Bundle whose first entry is the subscription's
+    SubscriptionStatus (Parameters, type `query-status`, with its event count)."""
     require_access(caller, "Subscription", "r")
     subscription = subscriptions.get_subscription(session, caller, subscription_id)
     base = f"{runtime.settings.public_base_url}/fhir"
-    return JSONResponse(subscriptions.status_parameters(subscription, base), media_type=FHIR_JSON)
+    return JSONResponse(subscriptions.status_bundle(subscription, base), media_type=FHIR_JSON)
 
 
 @router.delete("/Subscription/{subscription_id}", status_code=204)

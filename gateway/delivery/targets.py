@@ -3,7 +3,9 @@
 Reads `directory.models` (the directory owns those tables; nothing here writes them).
 A referral to a service goes to that service's endpoint; everything else to the active
 endpoints of the directory organisations the recipient owns. Subscriptions of the
-recipient whose resource type is the payload's focus type get an id-only notification.
+recipient whose resource type is the payload's focus type get an id-only notification,
+numbered per subscription; the number a message got is kept (`SubscriptionEvent`), so a
+retried notification carries it again.
 """
 
 from __future__ import annotations
@@ -31,18 +33,28 @@ from gateway.delivery.channels import (
     detached_signature,
 )
 from gateway.delivery.envelope import seal_message
-from gateway.delivery.models import OutgoingMessage, Subscription, SubscriptionState
+from gateway.delivery.models import (
+    OutgoingMessage,
+    Subscription,
+    SubscriptionEvent,
+    SubscriptionState,
+)
 from gateway.delivery.outgoing import MessageKind, Payload
-from kernel.db import new_id, transaction_memo, utcnow
+from gateway.delivery.subscription_status import BACKPORT, TOPIC, NoticeType, notice_bundle
+from kernel.db import transaction_memo, utcnow
 
-__all__ = ["Skipped", "content_pushes", "endpoints_for", "notification_pushes", "receiver_key"]
+__all__ = [
+    "BACKPORT",
+    "TOPIC",
+    "Skipped",
+    "content_pushes",
+    "endpoints_for",
+    "notification_pushes",
+    "receiver_key",
+    "subscription_focus",
+]
 
 PublicKey = ECKey | OKPKey
-BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/"
-NOTIFICATION_PROFILE = BACKPORT + "backport-subscription-notification-r4"
-STATUS_PROFILE = BACKPORT + "backport-subscription-status-r4"
-#: The topic refhub's subscriptions stand for (criteria narrow it per receiver).
-TOPIC = "https://refhub.org/fhir/SubscriptionTopic/messages-to-organisation"
 
 
 @dataclass(frozen=True)
@@ -158,14 +170,26 @@ def content_pushes(
     return pushes, skipped
 
 
+def subscription_focus(payload: Payload) -> dict[str, str]:
+    """What each subscribed resource type is told about a payload: {type: focus reference}.
+
+    A Task subscription hears of everything about the referral (focus: the Task); a
+    Communication subscription of thread messages (focus: the Communication itself)."""
+    focus = {payload.focus_ref.split("/", 1)[0]: payload.focus_ref}
+    if payload.resource_type == "Communication":
+        focus["Communication"] = f"Communication/{payload.resource_id}"
+    return focus
+
+
 def _matching_subscriptions(
     session: Session, message: OutgoingMessage, payload: Payload
 ) -> list[Subscription]:
-    """The recipient's active Subscriptions for the focus type, locked (their event counter
-    is incremented). Only "none" is remembered for the transaction: a lock taken in a
-    savepoint that rolls back is released, so found rows are locked afresh each time."""
-    focus_type = payload.focus_ref.split("/", 1)[0]
-    key = (message.recipient_org_id, focus_type)
+    """The recipient's active Subscriptions for the payload (see `subscription_focus`),
+    locked (their event counter is incremented). Only "none" is remembered for the
+    transaction: a lock taken in a savepoint that rolls back is released, so found rows
+    are locked afresh each time."""
+    focus_types = sorted(subscription_focus(payload))
+    key = (message.recipient_org_id, " ".join(focus_types))
     none_for = transaction_memo(session, "delivery.no-subscriptions")
     if key in none_for:
         return []
@@ -175,7 +199,7 @@ def _matching_subscriptions(
             .where(
                 Subscription.organisation_id == message.recipient_org_id,
                 Subscription.status == SubscriptionState.ACTIVE,
-                Subscription.resource_type == focus_type,
+                Subscription.resource_type.in_(focus_types),
             )
             .order_by(Subscription.id)
             .with_for_update()
@@ -186,57 +210,31 @@ def _matching_subscriptions(
     return found
 
 
-def notification_bundle(
-    subscription: Subscription, *, event_number: int, focus: str, fhir_base: str
-) -> dict[str, Any]:
-    """An R4 backport `history` Bundle with id-only content: SubscriptionStatus
-    (Parameters) first, then the focus by reference only."""
-    status_id = str(new_id())
-    now = utcnow().isoformat()
-    subscription_url = f"{fhir_base}/Subscription/{subscription.id}"
-    focus_url = f"{fhir_base}/{focus}"
-    return {
-        "resourceType": "Bundle",
-        "id": str(new_id()),
-        "meta": {"profile": [NOTIFICATION_PROFILE]},
-        "type": "history",
-        "timestamp": now,
-        "entry": [
-            {
-                "fullUrl": f"urn:uuid:{status_id}",
-                "resource": {
-                    "resourceType": "Parameters",
-                    "id": status_id,
-                    "meta": {"profile": [STATUS_PROFILE]},
-                    "parameter": [
-                        {"name": "subscription", "valueReference": {"reference": subscription_url}},
-                        {"name": "topic", "valueCanonical": TOPIC},
-                        {"name": "status", "valueCode": "active"},
-                        {"name": "type", "valueCode": "event-notification"},
-                        {
-                            "name": "events-since-subscription-start",
-                            "valueString": str(event_number),
-                        },
-                        {
-                            "name": "notification-event",
-                            "part": [
-                                {"name": "event-number", "valueString": str(event_number)},
-                                {"name": "timestamp", "valueInstant": now},
-                                {"name": "focus", "valueReference": {"reference": focus_url}},
-                            ],
-                        },
-                    ],
-                },
-                "request": {"method": "GET", "url": f"{subscription_url}/$status"},
-                "response": {"status": "200"},
-            },
-            {
-                "fullUrl": focus_url,
-                "request": {"method": "PUT", "url": focus},
-                "response": {"status": "200"},
-            },
-        ],
-    }
+def _event_numbers(
+    session: Session, message: OutgoingMessage
+) -> dict[uuid.UUID, SubscriptionEvent]:
+    """The event numbers this message was already given, by subscription (a retry, or a
+    run after a crash during the push, repeats them)."""
+    rows = session.scalars(
+        select(SubscriptionEvent).where(SubscriptionEvent.message_id == message.id)
+    )
+    return {row.subscription_id: row for row in rows}
+
+
+def _new_event(
+    session: Session, subscription: Subscription, message: OutgoingMessage
+) -> SubscriptionEvent:
+    """The subscription's next event number, given to this message (the subscription row
+    is locked: see `_matching_subscriptions`)."""
+    subscription.events_since_start += 1
+    numbered = SubscriptionEvent(
+        subscription_id=subscription.id,
+        message_id=message.id,
+        event_number=subscription.events_since_start,
+        occurred_at=utcnow(),
+    )
+    session.add(numbered)
+    return numbered
 
 
 def notification_pushes(
@@ -252,19 +250,23 @@ def notification_pushes(
     """Signed id-only notifications to the receiver's matching Subscriptions."""
     pushes: list[Push] = []
     skipped: list[Skipped] = []
-    for subscription in _matching_subscriptions(session, message, payload):
+    focus = subscription_focus(payload)
+    matching = _matching_subscriptions(session, message, payload)
+    numbers = _event_numbers(session, message) if matching else {}
+    for subscription in matching:
         target = f"Subscription/{subscription.id}"
         if target in done:
             continue
         if not _url_allowed(subscription.endpoint, allow_http):
             skipped.append(Skipped(target, "insecure-address"))
             continue
-        subscription.events_since_start += 1
-        bundle = notification_bundle(
+        numbered = numbers.get(subscription.id) or _new_event(session, subscription, message)
+        bundle = notice_bundle(
             subscription,
-            event_number=subscription.events_since_start,
-            focus=payload.focus_ref,
-            fhir_base=fhir_base,
+            fhir_base,
+            NoticeType.EVENT,
+            event=(numbered.event_number, focus[subscription.resource_type]),
+            event_at=numbered.occurred_at,
         )
         body = json.dumps(bundle, separators=(",", ":")).encode()
         headers = {

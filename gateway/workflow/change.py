@@ -18,7 +18,12 @@ from sqlalchemy.orm import Session
 
 from gateway.delivery import outgoing
 from gateway.workflow import access, content, history
-from gateway.workflow.errors import InvalidTransition, NotAllowedChange, PreconditionFailed
+from gateway.workflow.errors import (
+    InvalidTransition,
+    NotAllowedChange,
+    OutputRequired,
+    PreconditionFailed,
+)
 from gateway.workflow.models import Case, CaseStatus, Handover, Kind, Referral, Status
 from gateway.workflow.states import (
     BUSINESS_STATUS,
@@ -101,6 +106,13 @@ def _check(referral: Referral, party: Party, ask: Change) -> Status | None:
             )
     if ask.outputs is not None and party is not Party.OWNER:
         raise NotAllowedChange("Only the receiver (Task owner) reports outputs.")
+    outputs = referral.output_count if ask.outputs is None else len(ask.outputs.get("output", []))
+    if target is Status.COMPLETED and not outputs:
+        # Gravity SDOH CC refer-9: completion SHALL add outputs describing the outcome
+        raise OutputRequired(
+            "Completing a referral requires an output (Task.output): say what was done "
+            "(in FHIR, a Task.output referencing e.g. a contained Procedure)."
+        )
     if target is None and ask.status is None and current in TERMINAL:
         raise InvalidTransition(
             f"The referral is {current.value}; it can no longer change.",

@@ -353,7 +353,7 @@ def _play(
         if move.status == "completed" and scenario.extra.get("output"):
             outputs = fhir.outputs_from_simple(
                 [{"description": scenario.extra["output"], "performed": _TODAY}],
-                referral.client_id,
+                referral,
             )
             move = Change(status=move.status, outputs=outputs)
         change(session, receiver, referral.id, move)

@@ -9,6 +9,7 @@ from kernel.errors import RefhubError
 __all__ = [
     "InvalidTransition",
     "NotAllowedChange",
+    "OutputRequired",
     "PreconditionFailed",
     "ReferralNotFound",
     "ReferralRefused",
@@ -83,3 +84,14 @@ class PreconditionFailed(WorkflowError):
     def __init__(self, detail: str, *, current_version: int) -> None:
         super().__init__(detail)
         self.extra = {"current_version": current_version}
+
+
+class OutputRequired(NotAllowedChange):
+    """Completion without an output (Gravity SDOH CC refer-9)."""
+
+    code = "output-required"
+    title = "Completion requires an output"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.errors = [{"location": "Task.output", "message": detail}]

@@ -6,7 +6,6 @@ handover the transfer of responsibility is the case record's and the handover re
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from fhir.resources.R4B.procedure import Procedure
@@ -14,12 +13,12 @@ from fhir.resources.R4B.task import Task, TaskOutput
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from directory.models import Service
-from gateway.workflow import content
+from gateway.workflow import content, gravity
+from gateway.workflow.addressing import org_reference
 from gateway.workflow.errors import NotAllowedChange
 from gateway.workflow.models import Referral
 from gateway.workflow.states import REASON_SYSTEM, REASONS, business_status_concept
-from gateway.workflow.submit import org_reference
+from kernel.db import utcnow
 
 __all__ = [
     "KIND_SYSTEM",
@@ -60,7 +59,7 @@ def task_resource(
         "authoredOn": referral.authored_on.isoformat(),
         "lastModified": referral.updated_at.isoformat(),
         "requester": org_reference(session, referral.requester_org_id),
-        "owner": _owner(session, referral),
+        "owner": org_reference(session, referral.owner_org_id),
     }
     if referral.business_status:
         task["businessStatus"] = business_status_concept(referral.business_status)
@@ -74,8 +73,10 @@ def task_resource(
                     "display": REASONS[referral.status_reason],
                 }
             ]
-        if referral.status_reason_text:
-            reason["text"] = referral.status_reason_text
+        # the Gravity profile requires statusReason.text whenever statusReason is given
+        reason["text"] = referral.status_reason_text or REASONS.get(
+            referral.status_reason or "", referral.status_reason or ""
+        )
         task["statusReason"] = reason
     if with_outputs and referral.outputs is not None:
         stored = content.open_outputs(session, referral)
@@ -87,41 +88,41 @@ def task_resource(
     return task
 
 
-def _owner(session: Session, referral: Referral) -> dict[str, Any]:
-    owner = org_reference(session, referral.owner_org_id)
-    service = session.get(Service, referral.service_id) if referral.service_id else None
-    if service is not None:
-        owner["reference"] = f"Organization/{service.organization_id}"
-    return owner
+def outputs_from_simple(items: list[dict[str, Any]], referral: Referral) -> dict[str, Any]:
+    """JSON API and web UI outputs (what was done) → Gravity Task.output + contained
+    SDOHCC Procedures.
 
-
-def outputs_from_simple(items: list[dict[str, Any]], client_id: uuid.UUID) -> dict[str, Any]:
-    """JSON API outputs (what was done) → Task.output + contained Procedures.
-
-    Each item: ``description`` (required), optional ``code`` (a Coding, e.g. SNOMED),
-    ``performed`` (date or dateTime), ``outcome`` (text).
+    Each item: ``description`` (required), optional ``code`` (a Coding, e.g. SNOMED CT;
+    default SNOMED 410606002 "Social service procedure"), ``performed`` (date or
+    dateTime; default now), ``outcome`` (text). Each output has the type
+    `SDOHCC-CodeSystemTemporaryCodes#resulting-activity` and references its Procedure
+    (status completed, `basedOn` the referral's ServiceRequest, subject the client).
     """
     contained: list[dict[str, Any]] = []
     output: list[dict[str, Any]] = []
+    now = utcnow().isoformat()
     for i, item in enumerate(items, start=1):
         local = f"procedure-{i}"
         procedure: dict[str, Any] = {
             "resourceType": "Procedure",
             "id": local,
+            "meta": {"profile": [gravity.PROCEDURE_PROFILE]},
+            "basedOn": [{"reference": f"ServiceRequest/{referral.service_request_id}"}],
             "status": "completed",
-            "subject": {"reference": f"Patient/{client_id}"},
-            "code": {"text": item["description"]},
+            "category": gravity.sdoh_category(list(referral.service_codes or [])),
+            "code": {
+                "coding": [item.get("code") or dict(gravity.SOCIAL_SERVICE_PROCEDURE)],
+                "text": item["description"],
+            },
+            "subject": {"reference": f"Patient/{referral.client_id}"},
+            "performedDateTime": item.get("performed") or now,
         }
-        if item.get("code"):
-            procedure["code"]["coding"] = [item["code"]]
-        if item.get("performed"):
-            procedure["performedDateTime"] = item["performed"]
         if item.get("outcome"):
             procedure["outcome"] = {"text": item["outcome"]}
         contained.append(procedure)
         output.append(
             {
-                "type": {"coding": [{"system": OUTPUT_SYSTEM, "code": "procedure"}]},
+                "type": gravity.RESULTING_ACTIVITY,
                 "valueReference": {"reference": f"#{local}", "display": item["description"]},
             }
         )

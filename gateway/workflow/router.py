@@ -53,6 +53,7 @@ from kernel.inputs import IsoDateTime
 __all__ = [
     "MAX_SUBMISSION_BYTES",
     "SubmissionBody",
+    "case_packet",
     "etag",
     "parse_if_match",
     "read_submission",
@@ -109,7 +110,11 @@ def read_submission(data: bytes, source: str) -> Any:
             f"Submit one case per referral; this input holds {len(result.cases)}. "
             "Split it, or try it first with POST /convert."
         )
-    case = result.cases[0]
+    return case_packet(result.cases[0])
+
+
+def case_packet(case: Any) -> Any:
+    """The packet of one read case (or every reason it failed)."""
     if not case.ok or case.packet is None:
         raise SubmissionInvalid(
             "The case summary has errors; nothing was stored.",
@@ -260,7 +265,7 @@ def change_status(
     referral = access.get_visible(session, caller, referral_id)
     outputs = (
         fhir.outputs_from_simple([o.model_dump(exclude_none=True) for o in body.outputs],
-                                 referral.client_id)
+                                 referral)
         if body.outputs is not None
         else None
     )  # fmt: skip

@@ -105,7 +105,9 @@ class StatusIn(_In):
     reason: str | None = Field(None, description="A reason code (see docs/workflow.md).")
     reason_text: str | None = Field(None, max_length=1000)
     business_status: str | None = Field(None, description="A BSeR code, e.g. 5.1.1.")
-    outputs: list[OutputIn] | None = Field(None, description="What was done (receiver).")
+    outputs: list[OutputIn] | None = Field(
+        None, description="What was done (receiver); required to complete (Gravity refer-9)."
+    )
 
 
 class AssignIn(_In):

@@ -22,14 +22,12 @@ from sqlalchemy.orm import Session
 import adapters
 from consent import clients as consent_clients
 from consent import decision as consent_decision
-from consent import service as consent_service
-from consent.errors import ConsentError
-from consent.models import ConsentStatus
-from directory.models import DirEndpoint, DirOrganization, Moderation, Service, ServiceStatus
+from directory.models import Service
 from gateway.auth.errors import Forbidden
-from gateway.auth.models import Organisation, OrgStatus
+from gateway.auth.models import Organisation
 from gateway.delivery import outgoing
-from gateway.workflow import access, history
+from gateway.workflow import access, history, routing
+from gateway.workflow.addressing import Source, address_packet, org_reference
 from gateway.workflow.errors import ReferralRefused, SubmissionInvalid
 from gateway.workflow.models import (
     Case,
@@ -40,7 +38,6 @@ from gateway.workflow.models import (
     Referral,
     Status,
 )
-from gateway.workflow.states import business_status_concept
 from kernel import audit
 from kernel.audit import Outcome
 from kernel.caller import Caller, CallerKind, Role
@@ -65,7 +62,6 @@ DEFAULT_FIRST_CONTACT_DAYS = 5
 PACKET_CONTEXT = "packet"
 _ACTING = (Role.CASE_WORKER, Role.SUPERVISOR, Role.ORG_ADMIN)
 _PRIORITIES = {"routine", "urgent", "asap", "stat"}
-ORG_SID = "https://refhub.org/fhir/sid/organisation"
 
 
 @dataclass(frozen=True)
@@ -86,115 +82,10 @@ def seal_packet(session: Session, referral: Referral, packet: dict[str, Any]) ->
     )
 
 
-def org_reference(session: Session, organisation_id: uuid.UUID) -> dict[str, Any]:
-    """A Reference to a network organisation: its directory Organization when listed."""
-    listed = session.scalars(
-        select(DirOrganization)
-        .where(DirOrganization.owner_organisation_id == organisation_id)
-        .order_by(DirOrganization.name)
-        .limit(1)
-    ).first()
-    org = session.get(Organisation, organisation_id)
-    ref: dict[str, Any] = {"identifier": {"system": ORG_SID, "value": str(organisation_id)}}
-    if listed is not None:
-        ref["reference"] = f"Organization/{listed.id}"
-    if org is not None:
-        ref["display"] = org.name
-    return ref
-
-
 def _require_acting(caller: Caller) -> None:
     if caller.kind is CallerKind.USER and not caller.has_role(*_ACTING):
         raise Forbidden("Only case workers, supervisors and org admins submit referrals.")
     access.require_scope(caller, "ServiceRequest", "c")
-
-
-def _entries(data: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-    return [
-        e["resource"]
-        for e in data.get("entry", [])
-        if isinstance(e, dict) and (e.get("resource") or {}).get("resourceType") == kind
-    ]
-
-
-def _id_from(reference: str | None, kind: str) -> uuid.UUID | None:
-    if not reference or not reference.startswith(kind + "/"):
-        return None
-    try:
-        return uuid.UUID(reference.split("/", 1)[1])
-    except ValueError:
-        return None
-
-
-def _invalid(message: str, location: str) -> SubmissionInvalid:
-    return SubmissionInvalid(message, errors=[{"location": location, "message": message}])
-
-
-def _resolve_service(session: Session, sr: dict[str, Any]) -> tuple[Service, Organisation]:
-    service_id = None
-    for performer in sr.get("performer", []):
-        service_id = service_id or _id_from(performer.get("reference"), "HealthcareService")
-    if service_id is None:
-        raise _invalid(
-            "Address the referral to a service from the directory "
-            "(ServiceRequest.performer = HealthcareService/<id>; in a case summary "
-            "referral.referred_to.service.reference).",
-            "ServiceRequest.performer",
-        )
-    service = session.get(Service, service_id)
-    if service is None or service.moderation != Moderation.OK:
-        raise _invalid("No such service in the directory.", "ServiceRequest.performer")
-    org = (
-        session.get(Organisation, service.owner_organisation_id)
-        if service.owner_organisation_id
-        else None
-    )
-    if org is None or org.status != OrgStatus.ACTIVE:
-        raise _invalid(
-            "The organisation offering this service is not an active member of the network "
-            "(suspended or not yet approved).",
-            "ServiceRequest.performer",
-        )
-    if service.status != ServiceStatus.ACTIVE:
-        raise _invalid(
-            f"The service is {service.status}; it does not take referrals now.",
-            "ServiceRequest.performer",
-        )
-    if not service.accepts_electronic_referrals:
-        raise _invalid(
-            "This service does not accept electronic referrals; contact it as the "
-            "directory describes.",
-            "ServiceRequest.performer",
-        )
-    endpoint = session.get(DirEndpoint, service.endpoint_id) if service.endpoint_id else None
-    if endpoint is None or not endpoint.active:
-        raise _invalid(
-            "This service has no electronic endpoint to deliver referrals to.",
-            "ServiceRequest.performer",
-        )
-    return service, org
-
-
-def _consent_of(session: Session, caller: Caller, sr: dict[str, Any]) -> Any:
-    series = None
-    for info in sr.get("supportingInfo", []):
-        series = series or _id_from(info.get("reference"), "Consent")
-    if series is None:
-        raise _invalid(
-            "The packet names no Consent (ServiceRequest.supportingInfo = Consent/<id>): "
-            "record the client's consent first.",
-            "ServiceRequest.supportingInfo",
-        )
-    try:
-        record = consent_service.current_version(session, caller, series_id=series)
-    except ConsentError:
-        raise _invalid(
-            "The consent decision point cannot find that Consent for your organisation.",
-            "ServiceRequest.supportingInfo",
-        ) from None
-    if record.status != ConsentStatus.ACTIVE:
-        raise _invalid("That Consent is no longer in force.", "ServiceRequest.supportingInfo")
-    return record
 
 
 def _thresholds(session: Session, organisation_id: uuid.UUID) -> OrgThresholds | None:
@@ -233,21 +124,21 @@ class Routed:
 
 def _route(session: Session, caller: Caller, packet: Bundle) -> Routed:
     data = adapters.packet_dict(packet)
-    requests = _entries(data, "ServiceRequest")
-    tasks = _entries(data, "Task")
-    patients = _entries(data, "Patient")
+    requests = routing.entries(data, "ServiceRequest")
+    tasks = routing.entries(data, "Task")
+    patients = routing.entries(data, "Patient")
     if len(requests) != 1 or len(tasks) != 1 or len(patients) != 1:
-        raise _invalid(
+        raise routing.invalid(
             "A referral packet holds exactly one Patient, ServiceRequest and Task.", "Bundle"
         )
     sr, task = requests[0], tasks[0]
-    service, receiver = _resolve_service(session, sr)
+    service, receiver = routing.resolve_service(session, sr)
     if receiver.id == caller.organisation_id:
-        raise _invalid(
+        raise routing.invalid(
             "A referral goes to another organisation; this service is your own.",
             "ServiceRequest.performer",
         )
-    consent = _consent_of(session, caller, sr)
+    consent = routing.consent_of(session, caller, sr)
     codes = {c.get("code") for c in (sr.get("code") or {}).get("coding", [])}
     kind = Kind.HANDOVER if HANDOVER_CODE in codes else Kind.REFERRAL
     present = adapters.categories_present(packet)
@@ -306,6 +197,7 @@ def submit(
     source_format: str,
     idempotency_key: str | None = None,
     digest: str | None = None,
+    source: Source | None = None,
 ) -> Submitted:
     """Route one packet: see the module docstring for every step.
 
@@ -313,6 +205,8 @@ def submit(
         SubmissionInvalid: cannot be routed (names the element and why).
         ReferralRefused: consent does not permit it (the decision stays audited).
         IdempotencyConflict: the key was used for a different submission.
+
+    `source` names the sender's own Task and ServiceRequest (see `addressing`).
     """
     _require_acting(caller)
     if idempotency_key:
@@ -381,10 +275,10 @@ def submit(
     )
     lock_key(session, "referral.task", str(referral.id))
     if session.get(Referral, referral.id) is not None:
-        raise _invalid("A referral with this Task id exists already.", "Task.id")
+        raise routing.invalid("A referral with this Task id exists already.", "Task.id")
     session.add(referral)
     session.flush()
-    _address(session, stored, referral, service)
+    address_packet(session, stored, referral, source)
     seal_packet(session, referral, stored)
     _ensure_case(session, referral.client_id, caller.organisation_id)
     if kind is Kind.HANDOVER:
@@ -436,22 +330,6 @@ def queue_referral(session: Session, referral: Referral) -> None:
         service_id=referral.service_id,
         dedupe_key=f"referral:{referral.id}",
     )
-
-
-def _address(
-    session: Session, packet: dict[str, Any], referral: Referral, service: Service
-) -> None:
-    """Name both organisations on the stored Task as the hub knows them."""
-    for entry in packet.get("entry", []):
-        resource = entry.get("resource") or {}
-        if resource.get("resourceType") == "Task":
-            resource["requester"] = org_reference(session, referral.requester_org_id)
-            owner = org_reference(session, referral.owner_org_id)
-            owner["reference"] = f"Organization/{service.organization_id}"
-            resource["owner"] = owner
-            resource["status"] = referral.status
-            if referral.business_status:
-                resource["businessStatus"] = business_status_concept(referral.business_status)
 
 
 def _do_not_contact(sr: dict[str, Any]) -> bool:

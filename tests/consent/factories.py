@@ -97,12 +97,18 @@ def grant(
     )
 
 
-def isolation_ids(db: Session, org_id: uuid.UUID) -> dict[str, uuid.UUID]:
-    """A client and consent of organisation `org_id`, for the route-walking isolation test."""
+def isolation_ids(db: Session, org_id: uuid.UUID) -> dict[str, Any]:
+    """A client and consent of organisation `org_id`, for the route-walking isolation test
+    (`version`: the version both have, for the FHIR vread routes)."""
     owner = staff(org_id, Role.CASE_WORKER)
     client = make_client(db, owner)
     record = grant(db, owner, client, permit(org=org_id))
-    return {"person_id": client.id, "consent_id": record.series_id, "record_id": record.id}
+    return {
+        "person_id": client.id,
+        "consent_id": record.series_id,
+        "record_id": record.id,
+        "version": 1,
+    }
 
 
 CONSENT_BODY: dict[str, Any] = {

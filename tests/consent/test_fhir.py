@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from consent import fhir
 from tests.consent.factories import grant, make_client, permit, staff
-from tests.gateway.staff import Account, MakeAccount, StaffClient
+from tests.gateway.staff import Account, MakeAccount, MakeOrg, StaffClient
 
 Signed = Callable[[Account], StaffClient]
 
@@ -39,12 +39,12 @@ def test_consent_output_validates_and_round_trips(db: Session) -> None:
 
 
 def test_fhir_create_read_search_and_patient(
-    make_account: MakeAccount, staff_client: Signed, db: Session
+    make_account: MakeAccount, make_org: MakeOrg, staff_client: Signed, db: Session
 ) -> None:
     account = make_account()
     http = staff_client(account)
     person = http.post("/consent/clients", json={"identity": {"name": "Olena K"}}).json()["id"]
-    harbour = uuid.uuid4()
+    harbour = make_org().id  # a Consent names organisations of the network
     resource = {
         "resourceType": "Consent",
         "status": "active",

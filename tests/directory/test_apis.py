@@ -48,7 +48,7 @@ def _fhir_valid(resource: dict[str, Any]) -> None:
 
 @pytest.mark.usefixtures("demo_directory")
 def test_fhir_search_include_and_paging(client: TestClient) -> None:
-    url = "/fhir/HealthcareService?service-category=https://refhub.example.org/CodeSystem/service-category|housing&_count=5&_include=HealthcareService:providedBy&bogus=1"
+    url = "/fhir/HealthcareService?service-category=https://refhub.org/fhir/CodeSystem/service-category|housing&_count=5&_include=HealthcareService:providedBy&bogus=1"
     bundle = client.get(url).json()
     _fhir_valid(bundle)
     assert bundle["type"] == "searchset" and bundle["total"] > 5
@@ -253,13 +253,13 @@ def test_capacity_is_sent_as_gravitys_capacity_status(
         "display": "No Capacity - Has Waitlist",
     }
     assert parts["capacityNotes"]["valueString"] == "Evening group only; expected wait 14 days"
-    wait_url = "https://refhub.example.org/fhir/StructureDefinition/wait-time-days"
+    wait_url = "https://refhub.org/fhir/StructureDefinition/wait-time-days"
     assert by_url[wait_url]["valueInteger"] == 14
 
     other = client.get(f"/fhir/HealthcareService/{assessed}").json()
     (extension,) = other["extension"]
     (status,) = extension["extension"]  # no notes, no wait
     assert status["valueCodeableConcept"]["coding"][0] == {
-        "system": "https://refhub.example.org/CodeSystem/service-capacity",
+        "system": "https://refhub.org/fhir/CodeSystem/service-capacity",
         "code": "additional-assessment-required",
     }

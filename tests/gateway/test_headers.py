@@ -181,7 +181,9 @@ def test_referral_locations_and_links_use_the_public_url(network: Network) -> No
         headers=local,
     )
     assert posted.status_code == 201, posted.text
-    assert posted.headers["location"] == f"{PUBLIC}/fhir/Communication/{posted.json()['id']}"
+    assert posted.headers["location"] == (
+        f"{PUBLIC}/fhir/Communication/{posted.json()['id']}/_history/1"
+    )  # FHIR create: the version-specific URL
     _assert_private(posted)
     thread = network.sender.get(f"/fhir/Communication?part-of=Task/{rid}", headers=local)
     assert thread.json()["link"][0]["url"].startswith(f"{PUBLIC}/fhir/Communication?")

@@ -121,6 +121,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/consent/consents/{consent_id}/versions"): CONSENT_BODY,
     ("POST", "/consent/consents/{consent_id}/revoke"): {"reason": "client-instruction"},
     ("POST", "/consent/clients/{person_id}/page-links"): {},
+    ("PUT", "/fhir/Consent/{consent_id}"): {"resourceType": "Consent", "status": "inactive"},
+    ("PUT", "/fhir/Patient/{person_id}"): {"resourceType": "Patient", "name": [{"text": "X"}]},
     ("POST", "/admin/outbox/dead-letters/{event_id}/retry"): None,
     ("POST", "/delivery/inbox/{message_id}/ack"): None,
     ("POST", "/referrals/{referral_id}/status"): {"status": "cancelled", "reason": "other"},

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import uuid
+
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -39,5 +44,123 @@ def test_history_is_linear_and_reversible(databases: Databases) -> None:
         assert not set(metadata.tables) & set(inspect(engine).get_table_names())
         upgrade(engine)
         assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+_NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+_subscription = sa.table(
+    "delivery_subscription",
+    sa.column("id", sa.Uuid()),
+    sa.column("organisation_id", sa.Uuid()),
+    *(
+        sa.column(name, sa.String())
+        for name in ("resource_type", "criteria", "endpoint", "content", "reason", "status")
+    ),
+    sa.column("events_since_start", sa.Integer()),
+    sa.column("created_by", sa.String()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+_heartbeat = sa.column("heartbeat_seconds", sa.Integer())
+_message = sa.table(
+    "delivery_message",
+    sa.column("id", sa.Uuid()),
+    sa.column("recipient_org_id", sa.Uuid()),
+    *(sa.column(name, sa.String()) for name in ("kind", "subject_ref", "state", "channels")),
+    sa.column("attempts", sa.Integer()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+_content = (sa.column("content", sa.LargeBinary()), sa.column("content_client_id", sa.Uuid()))
+_event = sa.table(
+    "kernel_outbox_event",
+    sa.column("id", sa.Uuid()),
+    sa.column("task", sa.String()),
+    sa.column("payload", sa.JSON()),
+    sa.column("state", sa.String()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+    sa.column("available_at", sa.DateTime(timezone=True)),
+    sa.column("attempts", sa.Integer()),
+)
+
+
+def _subscription_row(subscription_id: uuid.UUID, content: str) -> dict[str, object]:
+    return {
+        "id": subscription_id,
+        "organisation_id": uuid.uuid4(),
+        "resource_type": "Task",
+        "criteria": "Task?owner=Organization/x",
+        "endpoint": "https://receiver.example.org/n",
+        "content": content,
+        "reason": "",
+        "status": "active",
+        "events_since_start": 3,
+        "created_by": "user:x",
+        "created_at": _NOW,
+    }
+
+
+def test_0016_moves_packed_heartbeats_and_stored_notices_to_their_columns(
+    databases: Databases,
+) -> None:
+    engine = create_engine(databases.create(migrate=False))
+    beating, plain, message_id, client_id = (uuid.uuid4() for _ in range(4))
+    sealed = b"\x00sealed-under-the-client-key\xff"
+    try:
+        upgrade(engine, "0015")
+        with engine.begin() as conn:
+            conn.execute(
+                _subscription.insert(),
+                [_subscription_row(beating, "id-only;hb=300"), _subscription_row(plain, "id-only")],
+            )
+            conn.execute(
+                _message.insert(),
+                [
+                    {
+                        "id": message_id,
+                        "recipient_org_id": uuid.uuid4(),
+                        "kind": "status",
+                        "subject_ref": "Task/t1",
+                        "state": "pending",
+                        "channels": "",
+                        "attempts": 0,
+                        "created_at": _NOW,
+                    }
+                ],
+            )
+            snapshot = f"{client_id}:{base64.b64encode(sealed).decode()}"
+            conn.execute(
+                _event.insert(),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "task": "delivery.send",
+                        "payload": {"message_id": str(message_id), "snapshot": snapshot},
+                        "state": "pending",
+                        "created_at": _NOW,
+                        "available_at": _NOW,
+                        "attempts": 0,
+                    }
+                ],
+            )
+        upgrade(engine, "0016")
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(_subscription.c.id, _subscription.c.content, _heartbeat).select_from(
+                    _subscription
+                )
+            ).all()
+            assert {tuple(r) for r in rows} == {
+                (beating, "id-only", 300),
+                (plain, "id-only", None),
+            }
+            stored = conn.execute(sa.select(*_content).select_from(_message)).one()
+            assert tuple(stored) == (sealed, client_id)
+            assert conn.scalar(sa.select(_event.c.payload)) == {"message_id": str(message_id)}
+        command.downgrade(alembic_config(engine), "0015")
+        with engine.connect() as conn:
+            packed = dict(
+                conn.execute(sa.select(_subscription.c.id, _subscription.c.content)).all()
+            )
+            assert packed == {beating: "id-only;hb=300", plain: "id-only"}
     finally:
         engine.dispose()

@@ -104,6 +104,17 @@ STATED_RULES: dict[str, tuple[tuple[str, str], ...]] = {
     "POST /fhir/Subscription": (("invalid-subscription", "your own organisation"),),
     # FHIR R4's own rules for the resource (and a referral's for its Bundle).
     "POST /fhir/Consent": (("consent-invalid", ""),),
+    "PUT /fhir/Consent/{consent_id}": (
+        ("consent-invalid", ""),
+        ("resource-id-mismatch", ""),
+        ("version-conflict", ""),
+    ),
+    "POST /fhir/Patient": (("consent-invalid", ""),),
+    "PUT /fhir/Patient/{person_id}": (
+        ("consent-invalid", ""),
+        ("resource-id-mismatch", ""),
+        ("version-conflict", ""),
+    ),
     "POST /fhir": (("submission-invalid", ""),),
     "POST /fhir/Communication": (("submission-invalid", ""),),
     "PUT /fhir/Task/{task_id}": (("submission-invalid", ""),),

@@ -104,6 +104,12 @@ def change_status(
     reason_field = "reason" if status in DESTRUCTIVE else f"reason-{status}"
     if status in REASON_REQUIRED and not (reason or reason_text.strip()):
         return again(422, reason_field, staff.gettext("A reason is required: choose one."))
+    if status == "completed" and not output.strip():
+        return again(
+            422,
+            "output-completed",
+            staff.gettext("Say what was done: a referral is completed with its outcome."),
+        )
     try:
         outputs = (
             [OutputIn(description=output.strip(), outcome=outcome.strip() or None)]
@@ -131,7 +137,7 @@ def change_status(
                 reason=body.reason,
                 reason_text=body.reason_text,
                 outputs=fhir.outputs_from_simple(
-                    [o.model_dump(exclude_none=True) for o in body.outputs], referral.client_id
+                    [o.model_dump(exclude_none=True) for o in body.outputs], referral
                 )
                 if body.outputs
                 else None,

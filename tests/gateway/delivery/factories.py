@@ -38,7 +38,7 @@ def receiving_org(
     """An organisation with a directory listing and endpoints [(connection_type, url)]
     (written directly: the directory's own schema only takes https addresses)."""
     org = make_organisation(session)
-    listing = DirOrganization(owner_organisation_id=org.id, name=f"Listing {org.name}")
+    listing = DirOrganization(id=org.id, owner_organisation_id=org.id, name=f"Listing {org.name}")
     session.add(listing)
     session.flush()
     key = ECKey.generate_key("P-256", private=True)

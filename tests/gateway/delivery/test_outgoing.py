@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from gateway.app import create_app
 from gateway.auth.models import Organisation
-from gateway.delivery import outgoing, subscriptions
+from gateway.delivery import outgoing, subscription_tasks, subscriptions
 from gateway.delivery.channels import retry_after_seconds
 from gateway.runtime import Runtime
 from kernel import audit, outbox
@@ -59,6 +59,18 @@ def verify_detached(signature: str, body: bytes, jwks: dict[str, Any]) -> str:
 
 
 # Driving the hub
+
+
+def run_handshakes(runtime: Runtime) -> list[outbox.Outcome]:
+    """Execute the pending subscription handshakes, as a worker would."""
+    with runtime.sessions() as session:
+        ids = session.scalars(
+            select(outbox.OutboxEvent.id).where(
+                outbox.OutboxEvent.task == subscription_tasks.HANDSHAKE_TASK,
+                outbox.OutboxEvent.state == "pending",
+            )
+        ).all()
+    return [outbox.execute(runtime.sessions, event_id) for event_id in ids]
 
 
 def run_sends(runtime: Runtime) -> list[outbox.Outcome]:
@@ -180,6 +192,18 @@ def test_subscription_gets_an_id_only_notification_then_the_receiver_reads(
             allow_http=True,
         )
         subscription_id = subscription.id
+        assert subscription.status == "requested"
+    assert run_handshakes(delivery) == [outbox.Outcome.DONE]
+    (handshake,) = [
+        r for r in receiver.requests if r.headers["x-refhub-message-kind"] == "handshake"
+    ]
+    shaken = json.loads(handshake.body)
+    assert shaken["type"] == "history"
+    shake_params = {p["name"]: p for p in shaken["entry"][0]["resource"]["parameter"]}
+    assert shake_params["type"]["valueCode"] == "handshake"
+    assert shake_params["status"]["valueCode"] == "requested"
+    assert "notification-event" not in shake_params
+    assert verify_detached(handshake.headers["x-refhub-signature"], handshake.body, jwks)
     task_id = uuid.uuid4()
     (message_id,) = factories.send(
         delivery, org.org_id, kind=outgoing.MessageKind.REFERRAL, referral_id=task_id
@@ -206,6 +230,15 @@ def test_subscription_gets_an_id_only_notification_then_the_receiver_reads(
     headers = bearer(delivery, http, org.org_id)
     state = http.get(f"/fhir/Subscription/{subscription_id}/$status", headers=headers)
     assert state.status_code == 200
+    assert state.json()["type"] == "history"
+    (status_entry,) = state.json()["entry"]
+    queried = {p["name"]: p for p in status_entry["resource"]["parameter"]}
+    assert queried["type"]["valueCode"] == "query-status"
+    assert queried["status"]["valueCode"] == "active"
+    assert queried["events-since-subscription-start"]["valueString"] == "1"
+    assert params["events-since-subscription-start"]["valueString"] == "1"
+    event_number = {p["name"]: p for p in params["notification-event"]["part"]}["event-number"]
+    assert event_number["valueString"] == "1"
     inbox = http.get("/delivery/inbox", headers=headers).json()["items"]
     (item,) = [i for i in inbox if i["message_id"] == message_id]
     assert item["format"] == "jws"  # no key registered: signed, over the hub's TLS

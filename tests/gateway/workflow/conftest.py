@@ -112,6 +112,7 @@ SCOPES = (
     "system/Communication.cruds",
     "system/Consent.cruds",
     "system/DocumentReference.cruds",
+    "system/Patient.rs",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,7 @@ from consent.models import Purpose
 from directory import service as directory_service
 from directory.schemas import EndpointIn
 from gateway.auth.models import Organisation, OrgStatus
+from gateway.workflow import content, fhir_packet
 from gateway.workflow.models import Referral
 from gateway.workflow.submit import submit
 from kernel.caller import Caller, CallerKind, Role
@@ -60,10 +62,18 @@ def referral_from(db: Session, sender_org_id: uuid.UUID) -> Referral:
     return submit(db, worker, packet=packet, source_format="summary").referral
 
 
-def workflow_isolation_ids(db: Session, org_id: uuid.UUID) -> dict[str, uuid.UUID]:
+def workflow_isolation_ids(db: Session, org_id: uuid.UUID) -> dict[str, Any]:
     referral = referral_from(db, org_id)
+    packet = content.open_packet(db, referral)
+    condition = next(
+        e["resource"]["id"]
+        for e in packet["entry"]
+        if e["resource"]["resourceType"] not in ("Patient", "ServiceRequest", "Task")
+    )
     return {
         "referral_id": referral.id,
         "task_id": referral.id,
         "request_id": referral.service_request_id,
+        # a packet resource's public id (the walk reads it as every packet resource type)
+        "resource_id": fhir_packet.public_id(referral.id, condition),
     }

@@ -117,9 +117,14 @@ def test_fhirpy_drives_a_referral_to_completion(live: Live) -> None:
 
     answer = sender.execute("", method="post", data=live.bundle)
     assert answer["type"] == "transaction-response"
-    locations = [e["response"]["location"] for e in answer["entry"]]
+    assert len(answer["entry"]) == len(live.bundle["entry"])  # type: ignore[arg-type]
+    locations = [e["response"]["location"] for e in answer["entry"] if "location" in e["response"]]
     task_location = next(loc for loc in locations if loc.startswith("Task/"))
     task_id = task_location.split("/")[1]
+    for location in locations:  # every location reads (vread for versioned ones)
+        if not location.startswith("Patient/"):
+            kind, rid, *_ = location.split("/")
+            assert sender.reference(kind, rid).to_resource()["id"] == rid
 
     inbox = (
         receiver.resources("Task")
@@ -133,6 +138,12 @@ def test_fhirpy_drives_a_referral_to_completion(live: Live) -> None:
     ]
     assert [t["id"] for t in tasks] == [task_id]
     assert len(requests) == 1 and tasks[0]["focus"]["reference"].endswith(requests[0]["id"])
+    # the packet's supporting resources, read by the references the ServiceRequest holds
+    supporting = [r["reference"] for r in requests[0].get("reasonReference", [])]
+    assert supporting and not [r for r in supporting if r.startswith("urn:")]
+    for reference in supporting:
+        kind, rid = reference.split("/")
+        assert receiver.reference(kind, rid).to_resource()["resourceType"] == kind
 
     question = receiver.resource(
         "Communication",
@@ -154,18 +165,36 @@ def test_fhirpy_drives_a_referral_to_completion(live: Live) -> None:
     task.save()
     task = receiver.reference("Task", task_id).to_resource()
     task["status"] = "completed"
+    with pytest.raises(Exception) as no_output:  # refer-9: completion needs an output
+        task.save()
+    assert "Task.output" in str(no_output.value) or "422" in str(no_output.value)
+    task = receiver.reference("Task", task_id).to_resource()
+    task["status"] = "completed"
     task["contained"] = [
         {
             "resourceType": "Procedure",
             "id": "p1",
             "status": "completed",
+            "basedOn": [task["focus"]],
             "subject": task["for"],
-            "code": {"text": "Intake assessment and four counselling sessions"},
+            "code": {
+                "coding": [{"system": "http://snomed.info/sct", "code": "410606002"}],
+                "text": "Intake assessment and four counselling sessions",
+            },
+            "performedDateTime": "2026-12-01",
         }
     ]
     task["output"] = [
         {
-            "type": {"text": "What was done"},
+            "type": {
+                "coding": [
+                    {
+                        "system": "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/"
+                        "SDOHCC-CodeSystemTemporaryCodes",
+                        "code": "resulting-activity",
+                    }
+                ]
+            },
             "valueReference": {"reference": "#p1"},
         }
     ]
@@ -173,6 +202,9 @@ def test_fhirpy_drives_a_referral_to_completion(live: Live) -> None:
 
     seen = sender.reference("Task", task_id).to_resource()
     assert seen["status"] == "completed"
+    # fetch after notification: the search answers the same Task, outcome included
+    searched = sender.resources("Task").search(_id=task_id).get()
+    assert searched["output"] == seen["output"] and searched["contained"] == seen["contained"]
     assert seen["businessStatus"]["coding"][0]["code"] == "7.0"
     assert seen["contained"][0]["code"]["text"].startswith("Intake assessment")
 

@@ -36,7 +36,10 @@ def test_handover_transfers_the_case_and_ends_the_senders_access_at_closure(
     # until closure the sender still reads (as far as consent allows it as follow-up)
     assert network.sender.get(f"/referrals/{rid}").status_code == 200
     network.receiver.post(f"/referrals/{rid}/status", json={"status": "in-progress"})
-    closed = network.receiver.post(f"/referrals/{rid}/status", json={"status": "completed"})
+    closed = network.receiver.post(
+        f"/referrals/{rid}/status",
+        json={"status": "completed", "outputs": [{"description": "Case taken over"}]},
+    )
     assert closed.status_code == 200, closed.text
     assert network.sender.get(f"/referrals/{rid}").status_code == 404
     assert network.sender.get(f"/referrals/{rid}/packet").status_code == 404

@@ -33,7 +33,9 @@ class Seeded:
 
 
 def _move(network: Network, rid: str, status: str, reason: str | None = None, *, by: Any) -> None:
-    body = {"status": status, **({"reason": reason} if reason else {})}
+    body: dict[str, Any] = {"status": status, **({"reason": reason} if reason else {})}
+    if status == "completed":  # completion reports what was done (Gravity refer-9)
+        body["outputs"] = [{"description": "Four counselling sessions held"}]
     moved = by.post(f"/referrals/{rid}/status", json=body)
     assert moved.status_code == 200, moved.text
 

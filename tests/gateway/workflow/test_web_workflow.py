@@ -98,3 +98,33 @@ def test_refusals_rerender_with_the_reason_and_outsiders_see_nothing(
     assert f"/ui/referrals/{rid}" not in outsider.get("/ui/inbox").text
     anonymous = TestClient(app, follow_redirects=False).get("/ui/inbox")
     assert (anonymous.status_code, anonymous.headers["location"]) == (303, "/ui/login")
+
+
+def test_the_completion_form_needs_what_was_done_and_writes_a_gravity_output(
+    network: Network, make_account: MakeAccount, staff_client: Signed
+) -> None:
+    rid = network.submit().json()["id"]
+    receiver = staff_client(make_account(org=network.receiver.org))
+    assert _form(receiver, f"/ui/referrals/{rid}/status", status="accepted").status_code == 303
+    empty = _form(receiver, f"/ui/referrals/{rid}/status", status="completed", output=" ")
+    assert empty.status_code == 422
+    assert "Say what was done" in empty.text
+    assert network.sender.get(f"/referrals/{rid}").json()["status"] == "accepted"
+
+    done = _form(
+        receiver,
+        f"/ui/referrals/{rid}/status",
+        status="completed",
+        output="Six counselling sessions held",
+        outcome="Sleeping better",
+    )
+    assert done.status_code == 303, done.text
+    task = network.sender.get(f"/fhir/Task/{rid}").json()
+    (output,) = task["output"]
+    assert output["type"]["coding"][0]["code"] == "resulting-activity"
+    (procedure,) = task["contained"]
+    assert procedure["basedOn"] == [task["focus"]]
+    assert procedure["code"]["coding"] and procedure["code"]["text"] == (
+        "Six counselling sessions held"
+    )
+    assert procedure["outcome"] == {"text": "Sleeping better"}
