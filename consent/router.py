@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
 from consent import clients, decision, page_access, service
-from consent.errors import ConsentNotPermitted
+from consent.errors import ConsentInvalid, ConsentNotPermitted
 from consent.ports import Organisations, ScopeCheck
 from consent.schemas import (
     ClientCreate,
@@ -59,6 +59,25 @@ def require_scope(scope_allows: ScopeCheck, caller: Caller, resource: str, lette
 def _reads(session: Session, records: list[Any]) -> list[ConsentRead]:
     provisions = service.provisions_of(session, records)
     return [consent_read(r, provisions[r.id]) for r in records]
+
+
+def known_recipients(session: Session, organisations: Organisations, body: ConsentCreate) -> None:
+    """Refuse a consent naming a recipient organisation the network does not have (a typo
+    would otherwise be a consent that never matches), naming the element."""
+    named = [
+        (recipient.organisation_id, f"provisions[{i}].recipients[{j}].organisation_id")
+        for i, provision in enumerate(body.provisions)
+        for j, recipient in enumerate(provision.recipients)
+        if recipient.organisation_id is not None
+    ]
+    known = organisations.names(session, [org for org, _ in named]) if named else {}
+    for org, element in named:
+        if org not in known:
+            raise ConsentInvalid(
+                f"{element}: {org} is not an organisation of this network",
+                reason="organisation-unknown",
+                element=element,
+            )
 
 
 def make_router(
@@ -149,6 +168,7 @@ def make_router(
         caller: Caller = current_caller,
     ) -> ConsentRead:
         need(caller, "Consent", "c")
+        known_recipients(session, organisations, body)
         record = service.create_consent(session, caller, client_id=person_id, draft=body)
         return _reads(session, [record])[0]
 
@@ -187,6 +207,7 @@ def make_router(
         caller: Caller = current_caller,
     ) -> ConsentRead:
         need(caller, "Consent", "u")
+        known_recipients(session, organisations, body)
         current = service.current_version(session, caller, series_id=consent_id)
         record = service.create_consent(
             session, caller, client_id=current.client_id, draft=body, series_id=consent_id

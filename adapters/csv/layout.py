@@ -7,10 +7,21 @@ with ``|`` between items; yes/no columns take ``yes`` or ``no``; dates are ``YYY
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["COLUMNS", "COLUMN_NAMES", "REQUIRED", "Column", "template"]
+from adapters.errors import MalformedInput
+
+__all__ = [
+    "COLUMNS",
+    "COLUMN_NAMES",
+    "REQUIRED",
+    "Column",
+    "header_key",
+    "sniff_delimiter",
+    "template",
+]
 
 Scope = Literal["person", "member", "case"]
 
@@ -87,3 +98,23 @@ REQUIRED = ("case_id", "role")
 def template() -> str:
     """The header row users fill in (the content of ``adapters/csv/template.csv``)."""
     return ",".join(COLUMN_NAMES) + "\r\n"
+
+
+def header_key(name: str) -> str:
+    """A header cell as the layout names columns (`Case ID` -> `case_id`)."""
+    return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter (comma, semicolon or tab) under which the first row is a header."""
+    first = text.split("\n", 1)[0]
+    for delimiter in (",", ";", "\t"):
+        header = next(csv.reader([first], delimiter=delimiter), [])
+        if all(r in {header_key(h) for h in header} for r in REQUIRED):
+            return delimiter
+    raise MalformedInput(
+        "the first row is not a refhub CSV header",
+        location="row 1",
+        expected="a header row naming at least case_id and role, separated by commas, "
+        "semicolons or tabs (download the template)",
+    )

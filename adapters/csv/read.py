@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.csv import cells
-from adapters.csv.layout import REQUIRED, SCOPES
+from adapters.csv.layout import SCOPES, header_key, sniff_delimiter
 from adapters.encoding import decode_text
 from adapters.errors import (
     AdapterError,
@@ -31,6 +31,8 @@ __all__ = ["MAX_CSV_ROWS", "read_csv"]
 MAX_CSV_ROWS = 5000
 """Rows one CSV may hold below its header (a family is a few rows; 5,000 is hundreds of
 cases); beyond it the whole file is refused (413) before any case is converted."""
+#: The longest cell (128 KB), checked here: `csv.field_size_limit` is process-wide.
+MAX_CELL_CHARS = 128 * 1024
 
 Json = dict[str, Any]
 
@@ -54,39 +56,25 @@ class _Case:
         )
 
 
-def _header_key(name: str) -> str:
-    return name.strip().lower().replace(" ", "_").replace("-", "_")
-
-
-def _sniff(text: str) -> str:
-    first = text.split("\n", 1)[0]
-    for delimiter in (",", ";", "\t"):
-        header = next(csv.reader([first], delimiter=delimiter), [])
-        if all(r in {_header_key(h) for h in header} for r in REQUIRED):
-            return delimiter
-    raise MalformedInput(
-        "the first row is not a refhub CSV header",
-        location="row 1",
-        expected="a header row naming at least case_id and role, separated by commas, "
-        "semicolons or tabs (download the template)",
-    )
-
-
 def _rows(text: str) -> tuple[list[_Case], list[AdapterWarning]]:
-    delimiter = _sniff(text)
+    delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         return _read_rows(reader)
     except csv.Error as exc:  # a cell over 128 KB, an unterminated quote, a stray quote
-        raise MalformedInput(
-            f"the CSV cannot be read at row {reader.line_num}: {exc}",
-            location=f"row {reader.line_num}",
-            expected="cells of at most 128 KB, each quote closed (download the template)",
-        ) from None
+        raise _unreadable(reader.line_num, str(exc)) from None
+
+
+def _unreadable(line: int, why: str) -> MalformedInput:
+    return MalformedInput(
+        f"the CSV cannot be read at row {line}: {why}",
+        location=f"row {line}",
+        expected="cells of at most 128 KB, each quote closed (download the template)",
+    )
 
 
 def _read_rows(reader: Any) -> tuple[list[_Case], list[AdapterWarning]]:
-    header = [_header_key(h) for h in next(reader)]
+    header = [header_key(h) for h in next(reader)]
     seen: set[str] = set()
     for h in header:
         if h and h in seen:
@@ -110,6 +98,8 @@ def _read_rows(reader: Any) -> tuple[list[_Case], list[AdapterWarning]]:
                 location=f"row {line}",
                 expected=f"split the file, at most {MAX_CSV_ROWS} rows each",
             )
+        if any(len(v) > MAX_CELL_CHARS for v in values):
+            raise _unreadable(line, "a cell is longer than 128 KB")
         if not any(v.strip() for v in values):
             continue
         row = {

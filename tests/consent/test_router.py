@@ -125,7 +125,7 @@ def test_bad_consents_are_refused_audited_and_change_nothing(
 ) -> None:
     http = staff_client(make_account())
     person, guardian = _client(http), _client(http)
-    harbour = uuid.uuid4()
+    harbour = make_account().org.id
     for name, (changes, code) in BAD.items():
         body = _consent(harbour, **changes)
         if body.get("grantor") and body["grantor"].get("client_id") == "GUARDIAN":
@@ -142,6 +142,11 @@ def test_bad_consents_are_refused_audited_and_change_nothing(
         assert refused is not None
         assert (refused.outcome, refused.detail["refused"]) == ("denied", code), name
     assert http.get(f"/consent/clients/{person}/consents").json() == []
+    # a recipient the network does not have (a typo) is refused, naming the element
+    unknown = http.post(f"/consent/clients/{person}/consents", json=_consent(uuid.uuid4()))
+    assert unknown.status_code == 422, unknown.text
+    assert "provisions[0].recipients[0].organisation_id" in unknown.text
+    assert http.get(f"/consent/clients/{person}/consents").json() == []
 
 
 def test_another_organisation_cannot_revoke_or_see(
@@ -149,7 +154,8 @@ def test_another_organisation_cannot_revoke_or_see(
 ) -> None:
     ours = staff_client(make_account())
     person = _client(ours)
-    series = ours.post(f"/consent/clients/{person}/consents", json=_consent(uuid.uuid4())).json()[
+    harbour = make_account().org.id
+    series = ours.post(f"/consent/clients/{person}/consents", json=_consent(harbour)).json()[
         "series_id"
     ]
     theirs = staff_client(make_account(roles=(Role.ORG_ADMIN,)))

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests import fhir_schema
+
 
 @dataclass
 class Received:
@@ -99,6 +101,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
+            if self.headers.get("Content-Type", "").startswith("application/fhir+json"):
+                fhir_schema.check_sent(f"{self.command} {self.path} (sent by the hub)", body)
             message_id = self.headers.get("X-Refhub-Message-Id", "")
             fault = receiver._decide(message_id)
             behaviour = receiver.behaviour
