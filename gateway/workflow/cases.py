@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from consent import clients as consent_clients
 from gateway.auth.errors import Forbidden
-from gateway.workflow import access, content, history, views
+from gateway.workflow import access, content, history, versions, views
 from gateway.workflow.change import queue_status
 from gateway.workflow.errors import NotAllowedChange, ReferralRefused, WorkflowError
 from gateway.workflow.models import Case, CaseStatus, Handover, Kind, Referral, Status
@@ -310,6 +310,7 @@ def confirm_first_contact(
     referral.updated_at = now
     session.flush()
     history.record(session, referral, caller, action="first-contact")
+    versions.store(session, referral)
     overdue = handover.first_contact_due_at is not None and when > handover.first_contact_due_at
     audit.record(
         session,

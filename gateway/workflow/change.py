@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.delivery import outgoing
-from gateway.workflow import access, content, history
+from gateway.workflow import access, content, history, versions
 from gateway.workflow.errors import (
     InvalidTransition,
     NotAllowedChange,
@@ -190,6 +190,7 @@ def apply_move(
         business_status=referral.business_status,
         reason=referral.status_reason if target is not None else None,
     )
+    versions.store(session, referral)
     audit.record(
         session,
         actor=actor or (caller.actor if caller else "system:workflow"),

@@ -26,7 +26,7 @@ from directory.models import Service
 from gateway.auth.errors import Forbidden
 from gateway.auth.models import Organisation
 from gateway.delivery import outgoing
-from gateway.workflow import access, history, routing
+from gateway.workflow import access, history, routing, versions
 from gateway.workflow.addressing import Source, address_packet, org_reference
 from gateway.workflow.errors import ReferralRefused, SubmissionInvalid
 from gateway.workflow.models import (
@@ -297,6 +297,7 @@ def submit(
     history.record(
         session, referral, caller, action="submitted", from_status=None, to_status=referral.status
     )
+    versions.store(session, referral)
     audit.record(
         session,
         actor=caller.actor,

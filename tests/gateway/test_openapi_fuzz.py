@@ -102,6 +102,13 @@ STATED_RULES: dict[str, tuple[tuple[str, str], ...]] = {
     "GET /reports/referrals": (("invalid-window", "must be before"),),
     # Criteria may only name the caller's own organisation.
     "POST /fhir/Subscription": (("invalid-subscription", "your own organisation"),),
+    # A consent's recipient organisation must be one the network has (stored state).
+    "POST /consent/clients/{person_id}/consents": (
+        ("consent-invalid", "is not an organisation of this network"),
+    ),
+    "POST /consent/consents/{consent_id}/versions": (
+        ("consent-invalid", "is not an organisation of this network"),
+    ),
     # FHIR R4's own rules for the resource (and a referral's for its Bundle).
     "POST /fhir/Consent": (("consent-invalid", ""),),
     "PUT /fhir/Consent/{consent_id}": (
