@@ -59,6 +59,7 @@ from gateway.web.referrals import router as web_referrals
 from gateway.web.supervision import router as web_supervision
 from gateway.workflow import cases_router as workflow_cases_router
 from gateway.workflow import fhir_router as workflow_fhir_router
+from gateway.workflow import notes_router as workflow_notes_router
 from gateway.workflow import reports_router as workflow_reports_router
 from gateway.workflow import router as workflow_router
 from gateway.workflow import settings_router as workflow_settings_router
@@ -181,6 +182,7 @@ def create_app(runtime: Runtime | None = None, *, run_relay: bool = True) -> Fas
     app.include_router(workflow_router.router)
     app.include_router(workflow_cases_router.handover_router)
     app.include_router(workflow_cases_router.cases_router)
+    app.include_router(workflow_notes_router.notes_router)
     app.include_router(workflow_fhir_router.router)
     app.include_router(workflow_settings_router.router)
     app.include_router(workflow_reports_router.router)

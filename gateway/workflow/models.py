@@ -29,6 +29,7 @@ from kernel.db import Base, new_id, utcnow
 
 __all__ = [
     "Case",
+    "CaseNote",
     "CaseStatus",
     "DraftStatus",
     "Handover",
@@ -38,6 +39,7 @@ __all__ = [
     "ReferralDraft",
     "ReferralEvent",
     "Status",
+    "TaskVersion",
     "ThreadMessage",
 ]
 
@@ -143,6 +145,22 @@ class ReferralEvent(Base):
     elapsed_seconds: Mapped[int | None] = mapped_column(Integer)
 
 
+class TaskVersion(Base):
+    """The referral's Task as FHIR JSON at one version (vread), sealed under the client's key.
+
+    Written with every change that raises `Referral.version`; erasure makes it unreadable.
+    """
+
+    __tablename__ = "workflow_task_version"
+    __table_args__ = (UniqueConstraint("referral_id", "version"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workflow_referral.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class ThreadMessage(Base):
     """A message in a referral's conversation (FHIR Communication); text sealed."""
 
@@ -197,6 +215,31 @@ class Case(Base):
     closed_at: Mapped[dt.datetime | None]
     closure_reason: Mapped[str | None] = mapped_column(String(40))
     closure: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class CaseNote(Base):
+    """A dated contact with the client, written by staff of the organisation holding the
+    case (`gateway.workflow.notes`). Append-only: a correction is a new note naming the
+    note it corrects. The text, who took part and the interpreter's language are sealed
+    under the client's data key (`sealed`, context `case-note:<id>`); the rest is in clear.
+    """
+
+    __tablename__ = "workflow_case_note"
+    __table_args__ = (Index("ix_workflow_case_note_client_org", "client_id", "organisation_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workflow_case.id"), index=True)
+    client_id: Mapped[uuid.UUID]
+    organisation_id: Mapped[uuid.UUID]
+    author_id: Mapped[uuid.UUID]
+    author_name: Mapped[str] = mapped_column(String(200))
+    contacted_at: Mapped[dt.datetime]
+    kind: Mapped[str] = mapped_column(String(20))
+    interpreter: Mapped[bool] = mapped_column(Boolean, default=False)
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    corrects_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("workflow_case_note.id"))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    written_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class OrgThresholds(Base):

@@ -135,6 +135,11 @@ BODIES: dict[tuple[str, str], Any] = {
         "outcome": "Closed by an intruder",
         "continuation_plan": "None",
     },
+    ("POST", "/cases/{case_id}/notes"): {
+        "contacted_at": "2026-01-05T10:00:00Z",
+        "kind": "phone",
+        "text": "Written by an intruder",
+    },
     ("PUT", "/fhir/Task/{task_id}"): {
         "resourceType": "Task",
         "id": "{task_id}",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import uuid
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -162,5 +164,51 @@ def test_0016_moves_packed_heartbeats_and_stored_notices_to_their_columns(
                 conn.execute(sa.select(_subscription.c.id, _subscription.c.content)).all()
             )
             assert packed == {beating: "id-only;hb=300", plain: "id-only"}
+    finally:
+        engine.dispose()
+
+
+def _filler(column: sa.Column[Any]) -> object:
+    """A value of the column's type, for a row whose content does not matter."""
+    kind = getattr(column.type, "impl", column.type)  # UTCDateTime decorates DateTime
+    if isinstance(kind, sa.Uuid):
+        return uuid.uuid4()
+    if isinstance(kind, sa.Boolean):
+        return False
+    if isinstance(kind, sa.Integer):
+        return 1
+    if isinstance(kind, sa.DateTime):
+        return _NOW
+    if isinstance(kind, sa.LargeBinary):
+        return b""
+    if isinstance(kind, sa.JSON):
+        return []
+    return "x"
+
+
+def test_0017_adds_one_task_version_per_referral_and_version_beside_existing_referrals(
+    databases: Databases,
+) -> None:
+    engine = create_engine(databases.create(migrate=False))
+    try:
+        upgrade(engine, "0016")
+        model = metadata.tables["workflow_referral"]
+        required = [c["name"] for c in inspect(engine).get_columns(model.name) if not c["nullable"]]
+        referrals = sa.table(model.name, *(sa.column(n, model.c[n].type) for n in required))
+        row = {n: _filler(model.c[n]) for n in required}
+        with engine.begin() as conn:
+            conn.execute(referrals.insert(), [row])
+        upgrade(engine, "0017")
+        versions = metadata.tables["workflow_task_version"]
+        kept = {"referral_id": row["id"], "version": 1, "sealed": b"\x00", "created_at": _NOW}
+        with engine.begin() as conn:
+            assert conn.scalar(sa.select(sa.func.count()).select_from(versions)) == 0
+            conn.execute(versions.insert(), [{"id": uuid.uuid4(), **kept}])
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(versions.insert(), [{"id": uuid.uuid4(), **kept}])
+        command.downgrade(alembic_config(engine), "0016")
+        assert "workflow_task_version" not in inspect(engine).get_table_names()
+        with engine.connect() as conn:
+            assert conn.scalar(sa.select(referrals.c.id)) == row["id"]
     finally:
         engine.dispose()

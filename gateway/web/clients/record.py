@@ -15,9 +15,11 @@ from consent import service as consent_service
 from consent.errors import ClientErased
 from consent.models import Client, ClientIdentifier
 from gateway import consent_wiring
+from gateway.auth.errors import Forbidden
 from gateway.documents import service as documents_service
 from gateway.web.clients.wording import ConsentView, Words, consent_view
-from gateway.workflow import cases, queries, views
+from gateway.workflow import cases, notes, queries, views
+from gateway.workflow.notes import NoteOut
 from gateway.workflow.schemas import CaseOut, ReferralOut
 from kernel.caller import Caller
 from kernel.db import utcnow
@@ -41,6 +43,11 @@ class ClientRecord:
     referral_total: int = 0
     cases: list[CaseOut] = field(default_factory=list)
     documents: list[documents_service.DocumentView] = field(default_factory=list)
+    #: The organisation's case notes about the client, newest contact first; None when
+    #: the caller's role does not read notes (org admins) or the client was erased.
+    notes: list[NoteOut] | None = None
+    #: The open case new notes go on (None: notes can only be read).
+    note_case: uuid.UUID | None = None
 
     @property
     def name(self) -> str:
@@ -128,4 +135,11 @@ def load_record(
         session, caller, status=None, offset=0, limit=10, client_id=client.id
     )
     record.cases = [cases.case_out(session, c) for c in case_rows]
+    if not record.erased and notes.reads_notes(caller):
+        try:
+            record.notes = notes.notes_of_client(session, caller, client.id)
+        except (Forbidden, ClientErased):
+            record.notes = None
+        else:
+            record.note_case = next((c.id for c in record.cases if c.status == "open"), None)
     return record

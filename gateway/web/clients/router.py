@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from consent import client_search
 from consent import clients as consent_clients
 from consent.errors import ClientIdentifierTaken, ConsentNotFound
-from gateway.web.clients import consents, link
+from gateway.web.clients import consents, link, notes
 from gateway.web.clients.access import refused, words
 from gateway.web.clients.forms import IDENTIFIER_ROWS, ClientForm, attempt, parse_client, parse_day
 from gateway.web.clients.labels import CLOSURE_LABELS, LANGUAGE_LABELS
@@ -195,6 +195,10 @@ def client_record(
         ),
         "consent": staff.gettext("Consent recorded. It is in force from now."),
         "withdrawn": staff.gettext("Consent withdrawn. Nothing more is sent under it from now."),
+        "note": staff.gettext("Case note saved."),
+        "corrected": staff.gettext(
+            "Correction saved. The original note stays, marked as corrected."
+        ),
     }
     banner = {"kind": "ok", "text": banners[done]} if done in banners else None
     return staff.page(
@@ -204,8 +208,10 @@ def client_record(
         banner=banner,
         language_labels=LANGUAGE_LABELS,
         closure_labels=CLOSURE_LABELS,
+        kind_labels=notes.KIND_LABELS,
     )
 
 
 router.include_router(consents.router)
 router.include_router(link.router)
+router.include_router(notes.router)
