@@ -11,6 +11,7 @@ from consent import erasure as consent_erasure
 from consent import errors as consent_errors
 from consent.models import ErasureBasis
 from gateway.cli.context import cli_runtime
+from gateway.workflow import erasure as workflow_erasure
 from kernel.db import transaction
 from kernel.errors import StartupError
 
@@ -49,6 +50,7 @@ def erase(
                 basis=basis,
                 reason=reason,
             )
+            workflow_erasure.forget_client_text(session, client_id)
     except consent_errors.ConsentError as exc:
         raise StartupError(exc.detail) from None
     typer.echo(

@@ -20,6 +20,7 @@ from gateway.auth.dependencies import CurrentCaller
 from gateway.auth.errors import Forbidden
 from gateway.dependencies import DbSession
 from gateway.errors import error_responses
+from gateway.workflow import erasure as workflow_erasure
 from kernel import audit
 from kernel.audit import Outcome
 from kernel.caller import Caller, CallerKind
@@ -72,7 +73,7 @@ def erase(
             detail={"refused": "role"},
         )
         raise ErasureNotPermitted("Only a hub admin may erase a client's data.")
-    return consent_erasure.erase_client(
+    done = consent_erasure.erase_client(
         session,
         actor=caller.actor,
         organisation_id=caller.organisation_id,
@@ -80,6 +81,8 @@ def erase(
         basis=body.basis,
         reason=body.reason,
     )
+    workflow_erasure.forget_client_text(session, person_id)
+    return done
 
 
 @router.post(

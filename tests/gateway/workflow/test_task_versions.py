@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from consent import erasure
 from consent.models import ErasureBasis
-from gateway.workflow.models import TaskVersion
+from gateway.workflow.models import Referral, TaskVersion
+from kernel.caller import Role
 from tests.fhir_schema import assert_valid
+from tests.gateway.staff import Account, MakeAccount, StaffClient
 from tests.gateway.workflow.conftest import Network
 
 _SECRET = "Four sessions held with Amina at the Harbour office"
@@ -119,3 +122,31 @@ def test_a_referral_from_before_stored_versions_is_rebuilt_from_history(
     db.commit()
     assert _vread(network, rid, 1)["status"] == "requested"
     assert _vread(network, rid, 2)["statusReason"]["text"] == "Full until March"  # type: ignore[index]
+
+
+def test_erasure_clears_the_receivers_own_wording_of_a_reason(
+    network: Network,
+    db: Session,
+    make_account: MakeAccount,
+    staff_client: Callable[[Account], StaffClient],
+) -> None:
+    """The one free text the workflow keeps in clear goes with the client's data key."""
+    rid = network.submit().json()["id"]
+    text = "Not safe to visit at home: her brother-in-law answers the door."
+    rejected = network.receiver.post(
+        f"/referrals/{rid}/status",
+        json={"status": "rejected", "reason": "not-eligible", "reason_text": text},
+    )
+    assert rejected.status_code == 200, rejected.text
+    assert text in network.sender.get(f"/fhir/Task/{rid}").text
+    hub = staff_client(make_account(roles=(Role.HUB_ADMIN,)))
+    body = {"basis": "data-subject-request", "reason": "Request DSR-2026-0077 in writing"}
+    erased = hub.post(f"/admin/clients/{network.client_id}/$erase", json=body)
+    assert erased.status_code == 200, erased.text
+    db.expire_all()
+    referral = db.get(Referral, uuid.UUID(rid))
+    assert referral is not None and referral.status_reason_text is None
+    assert referral.status_reason == "not-eligible"  # the code stays, the wording goes
+    for side in (network.sender, network.receiver):
+        assert text not in side.get(f"/fhir/Task/{rid}").text
+        assert text not in side.get(f"/referrals/{rid}").text
