@@ -13,6 +13,7 @@ from adapters import DataCategory
 from consent import clients, service, vault
 from consent.models import Client, ConsentRecord, GrantMethod, ProvisionKind, Purpose
 from consent.schemas import ConsentCreate, GrantorIn, IdentityIn, ProvisionIn, RecipientIn
+from consent.standard_codes import ACT_CODE
 from kernel.caller import Caller, CallerKind, Role
 from kernel.db import utcnow
 from kernel.settings import get_settings
@@ -122,3 +123,27 @@ CONSENT_BODY: dict[str, Any] = {
         }
     ],
 }
+
+
+def fhir_consent(patient: str, provision: dict[str, Any], **members: Any) -> dict[str, Any]:
+    """An R4 Consent as an agency's system posts it: patient-privacy, IDSCL, opt-in, given
+    by the client (`patient`, e.g. `Patient/<id>`) themself; `provision` and any other
+    members (`organization`, ...) as the test needs."""
+    return {
+        "resourceType": "Consent",
+        "status": "active",
+        "scope": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                    "code": "patient-privacy",
+                }
+            ]
+        },
+        "category": [{"coding": [{"system": ACT_CODE, "code": "IDSCL"}]}],
+        "patient": {"reference": patient},
+        "performer": [{"reference": patient}],
+        "policyRule": {"coding": [{"system": ACT_CODE, "code": "OPTIN"}]},
+        "provision": provision,
+        **members,
+    }

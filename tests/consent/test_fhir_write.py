@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from consent.standard_codes import ACT_CODE, ACT_REASON, RESOURCE_TYPES
+from tests.consent.factories import fhir_consent
 from tests.gateway.staff import Account, MakeAccount, MakeOrg, StaffClient
 
 Signed = Callable[[Account], StaffClient]
@@ -32,23 +33,7 @@ def _patient(name: str, *identifiers: str) -> dict[str, Any]:
 
 
 def _consent(person: str, org: Any, *provisions: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "resourceType": "Consent",
-        "status": "active",
-        "scope": {
-            "coding": [
-                {
-                    "system": "http://terminology.hl7.org/CodeSystem/consentscope",
-                    "code": "patient-privacy",
-                }
-            ]
-        },
-        "category": [{"coding": [{"system": ACT_CODE, "code": "IDSCL"}]}],
-        "patient": {"reference": f"Patient/{person}"},
-        "performer": [{"reference": f"Patient/{person}"}],
-        "policyRule": {"coding": [{"system": ACT_CODE, "code": "OPTIN"}]},
-        "provision": {"type": "deny", "provision": list(provisions)},
-    }
+    return fhir_consent(f"Patient/{person}", {"type": "deny", "provision": list(provisions)})
 
 
 def _permit(org: Any, purpose: tuple[str, str], *classes: tuple[str, str]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from directory import service as directory_service
 from directory.schemas import EndpointIn
+from tests.consent.factories import fhir_consent
 from tests.directory.factories import editor, make_listing
 from tests.gateway.auth.factories import make_client as make_system_client
 from tests.gateway.staff import MakeOrg
@@ -23,7 +24,6 @@ from tests.gateway.workflow.conftest import SCOPES, Agency, Network, bearer
 FHIR_SCOPES = (*SCOPES, "system/Patient.cruds", "system/Organization.rs")
 ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
 CATEGORY = "https://refhub.org/fhir/CodeSystem/data-category"
-ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 IRCP = {"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}
 
 
@@ -55,22 +55,9 @@ def fhir_agency(app: FastAPI, db: Session, make_org: MakeOrg) -> Callable[..., A
 
 
 def _consent(person: str, org_ref: str, **provision: Any) -> dict[str, Any]:
-    return {
-        "resourceType": "Consent",
-        "status": "active",
-        "scope": {
-            "coding": [
-                {
-                    "system": "http://terminology.hl7.org/CodeSystem/consentscope",
-                    "code": "patient-privacy",
-                }
-            ]
-        },
-        "category": [{"coding": [{"system": ACT_CODE, "code": "IDSCL"}]}],
-        "patient": {"reference": f"Patient/{person}"},
-        "performer": [{"reference": f"Patient/{person}"}],
-        "policyRule": {"coding": [{"system": ACT_CODE, "code": "OPTIN"}]},
-        "provision": {
+    return fhir_consent(
+        f"Patient/{person}",
+        {
             "type": "permit",
             "actor": [{"role": {"coding": [IRCP]}, "reference": {"reference": org_ref}}],
             "purpose": [{"system": ACT_REASON, "code": "TREAT"}],
@@ -79,7 +66,7 @@ def _consent(person: str, org_ref: str, **provision: Any) -> dict[str, Any]:
             ],
             **provision,
         },
-    }
+    )
 
 
 def _path(location: str) -> str:

@@ -39,6 +39,7 @@ from directory.schemas import EndpointIn
 from gateway.auth.models import Organisation, OrgStatus
 from gateway.runtime import Runtime
 from kernel.db import transaction
+from tests.consent.factories import fhir_consent
 from tests.directory.factories import editor, make_listing
 from tests.gateway.auth.factories import RegisteredClient, token_form
 from tests.gateway.auth.factories import make_client as make_system_client
@@ -47,7 +48,6 @@ from tests.serving import serve
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 PACKET = Path(__file__).parents[3] / "docs" / "examples" / "packet.json"
-ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
 DATA = "https://refhub.org/fhir/CodeSystem/data-category"
 SDOHCC = "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
@@ -142,30 +142,17 @@ def _consent(patient: str, sender: str, receiver: str) -> dict[str, Any]:
             "class": [{"system": DATA, "code": c} for c in categories],
         }
 
-    return {
-        "resourceType": "Consent",
-        "status": "active",
-        "scope": {
-            "coding": [
-                {
-                    "system": "http://terminology.hl7.org/CodeSystem/consentscope",
-                    "code": "patient-privacy",
-                }
-            ]
-        },
-        "category": [{"coding": [{"system": ACT_CODE, "code": "IDSCL"}]}],
-        "patient": {"reference": patient},
-        "performer": [{"reference": patient}],
-        "organization": [{"reference": sender}],
-        "policyRule": {"coding": [{"system": ACT_CODE, "code": "OPTIN"}]},
-        "provision": {
+    return fhir_consent(
+        patient,
+        {
             "type": "deny",
             "provision": [
                 permit(receiver, "identity", "contact", "needs", "case-notes"),
                 permit(sender, "case-notes"),
             ],
         },
-    }
+        organization=[{"reference": sender}],
+    )
 
 
 def _referral(sender: str, receiver: str, service: str, consent: str) -> dict[str, Any]:
