@@ -10,6 +10,7 @@ from gateway.auth.clients import models as client_models
 from gateway.delivery import models as delivery_models
 from gateway.documents import models as document_models
 from gateway.workflow import models as workflow_models
+from gateway.workflow.casework import models as casework_models
 from kernel import audit as kernel_audit
 from kernel import outbox as kernel_outbox
 from kernel.db import Base
@@ -28,5 +29,6 @@ _TABLE_MODULES = (
     delivery_models,
     document_models,
     workflow_models,
+    casework_models,
 )
 metadata = Base.metadata

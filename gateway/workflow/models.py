@@ -13,6 +13,7 @@ import datetime as dt
 import enum
 import uuid
 
+import sqlalchemy as sa
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -240,6 +241,11 @@ class CaseNote(Base):
     corrects_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("workflow_case_note.id"))
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     written_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The writer marked the note for partners serving a goal it links to (travels only
+    # as the client's consent to "case-notes" permits, checked at every read).
+    share_with_partners: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa.false()
+    )
 
 
 class OrgThresholds(Base):
