@@ -49,7 +49,18 @@ def _referral(session: Session, message: OutgoingMessage) -> Referral:
 
 
 def cancel_for_consent(session: Session, referral: Referral) -> None:
-    """End an open referral whose consent is gone (the hub's own move, both sides told)."""
+    """End an open referral whose consent is gone (the hub's own move, both sides told).
+
+    The referral row is locked and read again first: the worker delivering it, the
+    receiver pulling its inbox and the revocation's own task may all find the consent gone
+    at the same moment, and only the first may cancel (a second would write the same Task
+    version and fail on its unique key)."""
+    session.scalars(
+        select(Referral)
+        .where(Referral.id == referral.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     if Status(referral.status) not in OPEN:
         return
     apply_move(
