@@ -44,7 +44,12 @@ def make_admin_router(caller_dependency: Callable[..., Caller]) -> APIRouter:
         "/organisations/{organisation_id}/clients",
         response_model=ClientRead,
         status_code=201,
-        responses={422: {"description": "A key or scope is not acceptable"}},
+        responses={
+            422: {
+                "description": "A key, the JWKS URL or a scope is not acceptable, or both or "
+                "neither of jwks and jwks_uri are given"
+            }
+        },
     )
     def register_client(
         organisation_id: uuid.UUID,
@@ -58,6 +63,7 @@ def make_admin_router(caller_dependency: Callable[..., Caller]) -> APIRouter:
             organisation_id=organisation_id,
             name=body.name,
             jwks=body.jwks,
+            jwks_uri=body.jwks_uri,
             allowed_scopes=body.allowed_scopes,
         )
         return ClientRead.model_validate(client)
@@ -86,7 +92,12 @@ def make_admin_router(caller_dependency: Callable[..., Caller]) -> APIRouter:
         "/clients/{client_id}/keys",
         response_model=KeyRead,
         status_code=201,
-        responses={409: {"description": "Duplicate kid or revoked client"}},
+        responses={
+            409: {
+                "description": "Duplicate kid, revoked client, or a client whose keys are "
+                "fetched from its JWKS URL"
+            }
+        },
     )
     def add_key(
         client_id: uuid.UUID, body: KeyCreate, session: DbSession, caller: Caller = current_caller

@@ -13,8 +13,10 @@ __all__ = [
     "DuplicateKey",
     "Forbidden",
     "InvalidKey",
+    "InvalidKeySource",
     "InvalidScopes",
     "InvalidToken",
+    "KeysAtJwksUri",
     "OAuthError",
     "OAuthErrorCode",
 ]
@@ -49,6 +51,28 @@ class InvalidKey(ClientError):
     status = 422
     code = "invalid-key"
     title = "Invalid key"
+
+
+class InvalidKeySource(ClientError):
+    """A client registered with both a JWKS and a JWKS URL, neither, or an unusable URL;
+    `errors` names the field."""
+
+    status = 422
+    code = "invalid-key-source"
+    title = "Invalid key source"
+
+    def __init__(self, detail: str, *, field: str) -> None:
+        super().__init__(detail)
+        self.field = field
+        self.errors = [{"location": f"body.{field}", "message": detail}]
+
+
+class KeysAtJwksUri(ClientError):
+    """Keys of a client registered by JWKS URL are published at that URL, not added here."""
+
+    status = 409
+    code = "keys-at-jwks-uri"
+    title = "Keys are fetched from the client's JWKS URL"
 
 
 class InvalidScopes(ClientError):

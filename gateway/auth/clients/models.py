@@ -21,7 +21,11 @@ class ClientStatus(enum.StrEnum):
 
 
 class SystemClient(Base):
-    """An agency's software acting for one organisation; `id` is its OAuth `client_id`."""
+    """An agency's software acting for one organisation; `id` is its OAuth `client_id`.
+
+    Its public keys are either registered here (`ClientKey` rows, from a pasted JWKS) or,
+    when `jwks_uri` is set, fetched from that address when it asks for a token.
+    """
 
     __tablename__ = "gateway_auth_client"
 
@@ -32,6 +36,7 @@ class SystemClient(Base):
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default=ClientStatus.ACTIVE)
     allowed_scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    jwks_uri: Mapped[str | None] = mapped_column(String(2048))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None]
 
@@ -64,14 +69,18 @@ class UsedAssertion(Base):
 
 
 class AccessToken(Base):
-    """An issued access token, by the SHA-256 of the opaque token (the token is never stored)."""
+    """An issued access token, by the SHA-256 of the opaque token (the token is never stored).
+
+    `client_key_id` is the registered key the assertion was signed with; none for a client
+    whose keys come from its `jwks_uri` (the token's audit record names the `kid`).
+    """
 
     __tablename__ = "gateway_auth_access_token"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("gateway_auth_client.id"), index=True)
-    client_key_id: Mapped[uuid.UUID] = mapped_column(
+    client_key_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("gateway_auth_client_key.id"), index=True
     )
     organisation_id: Mapped[uuid.UUID] = mapped_column(

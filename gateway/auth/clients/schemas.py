@@ -47,8 +47,23 @@ class SmartConfiguration(BaseModel):
 
 
 class ClientCreate(BaseModel):
+    """A new client with its public keys: `jwks` or `jwks_uri`, exactly one of them."""
+
     name: str = Field(min_length=1, max_length=200)
-    jwks: dict[str, Any] = Field(description='Public keys as a JWK Set: {"keys": [...]}.')
+    jwks: dict[str, Any] | None = Field(
+        default=None,
+        description='Public keys as a JWK Set: {"keys": [...]}. Give this or `jwks_uri`.',
+    )
+    jwks_uri: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="The https URL where the client publishes its JWK Set (RFC 7591), "
+        "fetched when it asks for a token: kept for the response's Cache-Control max-age "
+        "(5 minutes without one, 30 s to 24 h), fetched again when an assertion names a new "
+        "kid (at most every 30 s), at most 64 KB, within 5 s. http only to 127.0.0.1, ::1 or "
+        "localhost. Give this or `jwks`.",
+        examples=["https://cms.agency.example/.well-known/jwks.json"],
+    )
     allowed_scopes: list[str] = Field(
         min_length=1, max_length=50, examples=[["system/ServiceRequest.cruds", "system/Task.rs"]]
     )
@@ -66,6 +81,9 @@ class ClientRead(BaseModel):
     name: str
     status: str
     allowed_scopes: list[str]
+    jwks_uri: str | None = Field(
+        description="Where the client's keys are fetched from; null: keys registered here."
+    )
     created_at: dt.datetime
     revoked_at: dt.datetime | None
 

@@ -22,15 +22,19 @@ from gateway.auth.clients.errors import (
     DuplicateKey,
     Forbidden,
     InvalidKey,
+    InvalidKeySource,
     InvalidScopes,
     InvalidToken,
+    KeysAtJwksUri,
 )
 from gateway.auth.clients.keys import (
     MAX_KEYS_PER_CLIENT,
+    PublicKey,
     public_key_from_jwk,
     public_keys_from_jwks,
 )
 from gateway.auth.clients.models import AccessToken, ClientKey, ClientStatus, SystemClient
+from gateway.auth.clients.remote_keys import check_jwks_uri
 from gateway.auth.clients.tokens import hash_token
 from gateway.auth.models import Organisation, OrgStatus
 from kernel import audit
@@ -103,19 +107,42 @@ def _check_scopes(allowed_scopes: Sequence[str]) -> list[str]:
     return checked
 
 
+def _key_source(
+    jwks: dict[str, Any] | None, jwks_uri: str | None
+) -> tuple[list[PublicKey], str | None]:
+    """The keys to register, or the checked JWKS URL to fetch them from: exactly one."""
+    if jwks is not None and jwks_uri is not None:
+        raise InvalidKeySource(
+            "give either the public keys (jwks) or their URL (jwks_uri), not both",
+            field="jwks_uri",
+        )
+    if jwks_uri is not None:
+        return [], check_jwks_uri(jwks_uri)
+    if jwks is None:
+        raise InvalidKeySource(
+            "give the public keys as a JWKS (jwks) or the URL they are published at (jwks_uri)",
+            field="jwks",
+        )
+    return public_keys_from_jwks(jwks), None
+
+
 def register_client(
     session: Session,
     caller: Caller,
     *,
     organisation_id: uuid.UUID,
     name: str,
-    jwks: dict[str, Any],
+    jwks: dict[str, Any] | None = None,
+    jwks_uri: str | None = None,
     allowed_scopes: Sequence[str],
 ) -> SystemClient:
-    """Register a system client of an organisation with its public keys (a JWKS).
+    """Register a system client of an organisation with its public keys: a JWKS, or the
+    URL where the client publishes its JWKS (fetched when it asks for a token).
 
     Raises:
         ClientNotFound, Forbidden: see `_authorise`.
+        InvalidKeySource: both `jwks` and `jwks_uri`, neither, or a URL the hub will not
+            fetch (not https, except http to a loopback host).
         InvalidKey: a key is private, weak, of an unsupported type, or the set is malformed.
         InvalidScopes: a scope is not a SMART system scope.
     """
@@ -124,19 +151,23 @@ def register_client(
     if not 1 <= len(name) <= 200:
         raise InvalidScopes("a client needs a name of 1 to 200 characters")
     checked_scopes = _check_scopes(allowed_scopes)
-    keys = public_keys_from_jwks(jwks)
+    keys, checked_uri = _key_source(jwks, jwks_uri)
     client = SystemClient(
         organisation_id=organisation_id,
         name=name,
         status=ClientStatus.ACTIVE,
         allowed_scopes=checked_scopes,
+        jwks_uri=checked_uri,
     )
     session.add(client)
     session.flush()
     for key in keys:
         session.add(ClientKey(client_id=client.id, kid=key.kid, alg=key.alg, public_jwk=key.jwk))
     session.flush()
-    _audit(session, caller, "auth.client.register", client, keys=len(keys))
+    if checked_uri is None:
+        _audit(session, caller, "auth.client.register", client, keys=len(keys))
+    else:
+        _audit(session, caller, "auth.client.register", client, jwks_uri=checked_uri)
     return client
 
 
@@ -148,12 +179,17 @@ def add_key(
     Raises:
         ClientNotFound, Forbidden: as `register_client`.
         ClientRevoked: the client is revoked.
+        KeysAtJwksUri: the client's keys are fetched from its JWKS URL.
         InvalidKey: as `register_client`, or the client already has ten active keys.
         DuplicateKey: the client has (or had) a key with this `kid`.
     """
     client = _client(session, caller, client_id)
     if client.status != ClientStatus.ACTIVE:
         raise ClientRevoked("A revoked client gets no new keys.")
+    if client.jwks_uri is not None:
+        raise KeysAtJwksUri(
+            "This client's keys are fetched from its JWKS URL: publish new keys there."
+        )
     key = public_key_from_jwk(jwk)
     existing = session.scalars(
         select(ClientKey).where(ClientKey.client_id == client.id, ClientKey.kid == key.kid)
@@ -279,7 +315,7 @@ def caller_for_access_token(
     row = session.execute(
         select(AccessToken, SystemClient, ClientKey, Organisation)
         .join(SystemClient, SystemClient.id == AccessToken.client_id)
-        .join(ClientKey, ClientKey.id == AccessToken.client_key_id)
+        .outerjoin(ClientKey, ClientKey.id == AccessToken.client_key_id)
         .join(Organisation, Organisation.id == AccessToken.organisation_id)
         .where(AccessToken.token_hash == hash_token(token))
     ).first()
@@ -289,7 +325,8 @@ def caller_for_access_token(
     if (
         access.expires_at <= now
         or access.revoked_at is not None
-        or key.revoked_at is not None
+        or (key is None and client.jwks_uri is None)
+        or (key is not None and key.revoked_at is not None)
         or client.status != ClientStatus.ACTIVE
         or client.organisation_id != organisation.id
         or organisation.status != OrgStatus.ACTIVE

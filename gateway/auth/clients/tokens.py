@@ -10,13 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.auth.clients import assertion as assertions
+from gateway.auth.clients import remote_keys
 from gateway.auth.clients import scopes as scope_rules
 from gateway.auth.clients.errors import OAuthError, OAuthErrorCode
 from gateway.auth.clients.models import (
@@ -90,6 +93,27 @@ def _check_form(request: TokenRequest) -> str:
     return request.client_assertion
 
 
+def _signing_key(
+    session: Session, client: SystemClient, kid: str
+) -> tuple[uuid.UUID | None, dict[str, Any], str]:
+    """The registered key's id (None for a key from the JWKS URL), JWK and algorithm."""
+    invalid = OAuthErrorCode.INVALID_CLIENT
+    if client.jwks_uri is not None:
+        try:
+            fetched = remote_keys.CACHE.key(client.id, client.jwks_uri, kid)
+        except remote_keys.KeyUnavailable as exc:
+            raise _refuse(invalid, exc.reason) from exc
+        return None, fetched.jwk, fetched.alg
+    key = session.scalars(
+        select(ClientKey).where(ClientKey.client_id == client.id, ClientKey.kid == kid)
+    ).first()
+    if key is None:
+        raise _refuse(invalid, "unknown-kid")
+    if key.revoked_at is not None:
+        raise _refuse(invalid, "key-revoked")
+    return key.id, key.public_jwk, key.alg
+
+
 def _issue(
     session: Session,
     request: TokenRequest,
@@ -110,15 +134,9 @@ def _issue(
     organisation = session.get(Organisation, client.organisation_id)
     if organisation is None or organisation.status != OrgStatus.ACTIVE:
         raise _refuse(invalid, "organisation-inactive")
-    key = session.scalars(
-        select(ClientKey).where(ClientKey.client_id == client.id, ClientKey.kid == unverified.kid)
-    ).first()
-    if key is None:
-        raise _refuse(invalid, "unknown-kid")
-    if key.revoked_at is not None:
-        raise _refuse(invalid, "key-revoked")
+    key_id, public_jwk, key_alg = _signing_key(session, client, unverified.kid)
     verified = assertions.verify(
-        unverified, public_jwk=key.public_jwk, key_alg=key.alg, token_url=token_url, now=now
+        unverified, public_jwk=public_jwk, key_alg=key_alg, token_url=token_url, now=now
     )
     try:
         with session.begin_nested():
@@ -134,7 +152,7 @@ def _issue(
     row = AccessToken(
         token_hash=hash_token(token),
         client_id=client.id,
-        client_key_id=key.id,
+        client_key_id=key_id,
         organisation_id=organisation.id,
         scopes=granted,
         issued_at=now,
@@ -148,7 +166,7 @@ def _issue(
         action=AUDIT_ACTION,
         organisation=str(organisation.id),
         subject=f"SystemClient/{client.id}",
-        detail={"token_id": str(row.id), "kid": key.kid, "scopes": len(granted)},
+        detail={"token_id": str(row.id), "kid": unverified.kid, "scopes": len(granted)},
     )
     return IssuedToken(
         access_token=token,

@@ -1,7 +1,7 @@
 """The System clients section: an agency's software that calls the hub's API with SMART
 Backend Services (a signed JWT assertion exchanged for a token). Registering one with its
-public keys (a pasted JWKS), its page, key rotation and revocation, each revocation behind
-a confirmation page."""
+public keys (a pasted JWKS, or the URL where the system publishes its JWKS), its page, key
+rotation and revocation, each revocation behind a confirmation page."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from gateway.auth.clients import scopes as scope_rules
 from gateway.auth.clients import service as clients_service
-from gateway.auth.clients.errors import ClientError, InvalidKey, InvalidScopes
+from gateway.auth.clients.errors import ClientError, InvalidKey, InvalidKeySource, InvalidScopes
 from gateway.auth.clients.keys import ALGORITHMS
 from gateway.auth.clients.models import ClientKey, ClientStatus, SystemClient
 from gateway.auth.clients.router import token_url
@@ -118,13 +118,18 @@ def _new_form(
         form=form,
         errors=errors,
         scope_options=options,
+        source_options=[
+            ("jwks", staff.gettext("I paste them below (JWKS)")),
+            ("jwks_uri", staff.gettext("The hub fetches them from an address (URL)")),
+        ],
         algorithms=ALGORITHMS,
     )
 
 
 @routes.get("/admin/clients/new", response_class=HTMLResponse)
 def new_client(staff: OrgAdminDep) -> HTMLResponse:
-    return _new_form(staff, {"name": "", "scopes": [], "jwks": ""}, [])
+    form = {"name": "", "scopes": [], "jwks": "", "jwks_uri": "", "keys_from": "jwks"}
+    return _new_form(staff, form, [])
 
 
 def _problems(staff: Staff, name: str, chosen: list[str]) -> list[dict[str, str]]:
@@ -138,20 +143,52 @@ def _problems(staff: Staff, name: str, chosen: list[str]) -> list[dict[str, str]
     return problems
 
 
+def _source_problems(staff: Staff, by_url: bool, jwks: str, jwks_uri: str) -> list[dict[str, str]]:
+    """The field the chosen way of giving the keys needs, and the other one left empty."""
+    _ = staff.gettext
+    if by_url:
+        problems = []
+        if not jwks_uri:
+            message = _("Enter the address (URL) where the system publishes its public keys.")
+            problems.append({"field": "jwks_uri", "message": message})
+        if jwks.strip():
+            message = _(
+                "You chose an address: leave the pasted keys empty, or choose to paste them."
+            )
+            problems.append({"field": "jwks", "message": message})
+        return problems
+    if jwks_uri:
+        message = _("You chose to paste the keys: leave the address empty, or choose an address.")
+        return [{"field": "jwks_uri", "message": message}]
+    return []
+
+
 @routes.post("/admin/clients/new", response_class=HTMLResponse)
 def register_client(
     staff: OrgAdminDep,
     csrf_token: Field = "",
     name: Field = "",
+    keys_from: Field = "jwks",
     jwks: LongField = "",
+    jwks_uri: LongField = "",
     scopes: Scopes = [],  # noqa: B006 - FastAPI copies the default
 ) -> Response:
     staff.check_csrf(csrf_token)
-    form: dict[str, Any] = {"name": name.strip(), "scopes": scopes, "jwks": jwks}
+    by_url = keys_from == "jwks_uri"
+    form: dict[str, Any] = {
+        "name": name.strip(),
+        "scopes": scopes,
+        "jwks": jwks,
+        "jwks_uri": jwks_uri.strip(),
+        "keys_from": "jwks_uri" if by_url else "jwks",
+    }
     problems = _problems(staff, name.strip(), scopes)
-    parsed, json_problem = _read_json(staff, jwks, "jwks")
-    if json_problem:
-        problems.append(json_problem)
+    problems += _source_problems(staff, by_url, jwks, jwks_uri.strip())
+    parsed = None
+    if not by_url:
+        parsed, json_problem = _read_json(staff, jwks, "jwks")
+        if json_problem:
+            problems.append(json_problem)
     if problems:
         return _new_form(staff, form, problems, status=422)
     try:
@@ -160,12 +197,17 @@ def register_client(
             staff.caller,
             organisation_id=staff.caller.organisation_id,
             name=name.strip(),
-            jwks=parsed,
+            jwks=None if by_url else parsed,
+            jwks_uri=jwks_uri.strip() if by_url else None,
             allowed_scopes=scopes,
         )
     except InvalidKey as exc:
         refused(staff, exc)
         return _new_form(staff, form, [_key_problem(staff, exc, "jwks")], status=422)
+    except InvalidKeySource as exc:
+        refused(staff, exc)
+        message = staff.gettext("This address cannot be used: %(reason)s.") % {"reason": exc.detail}
+        return _new_form(staff, form, [{"field": exc.field, "message": message}], status=422)
     except InvalidScopes as exc:
         return _new_form(staff, form, refused(staff, exc, "scopes"), status=422)
     except RefhubError as exc:
