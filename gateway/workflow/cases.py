@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session
 from consent import clients as consent_clients
 from gateway.auth.errors import Forbidden
 from gateway.workflow import access, content, history, versions, views
+from gateway.workflow.casework.models import Goal
+from gateway.workflow.casework.schemas import OPEN_LIFECYCLES
 from gateway.workflow.change import queue_status
 from gateway.workflow.errors import NotAllowedChange, ReferralRefused, WorkflowError
 from gateway.workflow.models import Case, CaseStatus, Handover, Kind, Referral, Status
@@ -79,9 +81,18 @@ class CaseNotClosable(WorkflowError):
     code = "case-not-closable"
     title = "Case cannot be closed now"
 
-    def __init__(self, detail: str, *, open_handovers: list[uuid.UUID] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        open_handovers: list[uuid.UUID] | None = None,
+        open_goals: list[uuid.UUID] | None = None,
+    ) -> None:
         super().__init__(detail)
-        self.extra = {"open_handovers": [str(i) for i in open_handovers or []]}
+        self.extra = {
+            "open_handovers": [str(i) for i in open_handovers or []],
+            "open_goals": [str(i) for i in open_goals or []],
+        }
 
 
 class HandoverNotFound(WorkflowError):
@@ -212,8 +223,8 @@ def close_case(session: Session, caller: Caller, case_id: uuid.UUID, body: CaseC
     """Close the organisation's case with the outcome and continuation plan (sealed).
 
     Raises:
-        CaseNotFound, Forbidden, CaseNotClosable (closed already, or a handover of the
-        client involving the organisation is still open).
+        CaseNotFound, Forbidden, CaseNotClosable (closed already, a handover of the
+        client involving the organisation is still open, or goals of the plan are open).
     """
     _require_acting(caller, "u")
     case = get_case(session, caller, case_id, for_update=True)
@@ -227,6 +238,20 @@ def close_case(session: Session, caller: Caller, case_id: uuid.UUID, body: CaseC
             "(cancel it, or let the receiver answer), or the receiver completes it before "
             "closing the case.",
             open_handovers=handovers,
+        )
+    open_goals = list(
+        session.scalars(
+            select(Goal.id).where(
+                Goal.case_id == case.id,
+                Goal.lifecycle_status.in_([g.value for g in OPEN_LIFECYCLES]),
+            )
+        )
+    )
+    if open_goals:
+        raise CaseNotClosable(
+            "Goals of the plan are still open: mark each one completed, cancelled or "
+            "rejected (or hand the case over) before closing the case.",
+            open_goals=open_goals,
         )
     now = utcnow()
     record = {

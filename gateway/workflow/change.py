@@ -179,6 +179,10 @@ def apply_move(
     referral.updated_at = now
     if referral.kind == Kind.HANDOVER and target is not None:
         _handover_step(session, referral, target, caller, actor, now)
+    if target is not None:
+        from gateway.workflow.casework import plan_tasks  # casework reads cases, which reads us
+
+        plan_tasks.follow_referral(session, referral)
     history.record(
         session,
         referral,
@@ -297,6 +301,9 @@ def _handover_step(
             session.add(case)
         else:
             case.owner_org_id = referral.owner_org_id
+            from gateway.workflow.casework import plan_tasks
+
+            plan_tasks.move_plan(session, case, referral.owner_org_id, now)
         case.transferred_at = now
         session.flush()
         handover.case_id = case.id

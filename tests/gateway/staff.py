@@ -121,6 +121,9 @@ class StaffClient:
     def patch(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.http.patch(url, headers=self._headers(kwargs), **kwargs)
 
+    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.http.put(url, headers=self._headers(kwargs), **kwargs)
+
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.http.get(url, **kwargs)
 

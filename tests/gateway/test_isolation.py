@@ -140,6 +140,27 @@ BODIES: dict[tuple[str, str], Any] = {
         "kind": "phone",
         "text": "Written by an intruder",
     },
+    ("POST", "/cases/{case_id}/assessments"): {
+        "assessed_on": "2026-01-05",
+        "domains": {"housing": {"needs": [{"text": "Written by an intruder"}]}},
+    },
+    ("PUT", "/cases/{case_id}/plan"): {"disengagement": {"how": "Written by an intruder"}},
+    ("POST", "/cases/{case_id}/plan/goals"): {
+        "domain": "housing",
+        "target_on": "2027-01-05",
+        "worker_words": "Written by an intruder",
+    },
+    ("PATCH", "/cases/{case_id}/plan/goals/{goal_id}"): {"lifecycle_status": "cancelled"},
+    ("POST", "/cases/{case_id}/plan/goals/{goal_id}/tasks"): {"description": "Intruder task"},
+    ("PUT", "/cases/{case_id}/plan/tasks/{task_id}/referral"): {
+        "referral_id": "00000000-0000-4000-8000-000000000000"
+    },
+    ("POST", "/cases/{case_id}/plan/reviews"): {
+        "reviewed_on": "2026-01-05",
+        "what_changed": "Written by an intruder",
+        "why": "Intrusion",
+    },
+    ("PATCH", "/plan-tasks/{task_id}"): {"status": "cancelled"},
     ("PUT", "/fhir/Task/{task_id}"): {
         "resourceType": "Task",
         "id": "{task_id}",
@@ -232,6 +253,7 @@ def test_a_foreign_organisation_learns_nothing(
     }
     ids["document_id"] = document_of(db, ours.org.id, ids["person_id"])
     ids["case_id"] = _case_of(db, ours.org.id, ids["person_id"])
+    ids["goal_id"] = uuid.uuid4()  # the case's plan routes answer 404 before any goal
     secrets = (ours.org.name, ours.user.email)  # ids appear only where the caller sent them
     walked = 0
     for method, path in _operations(app):

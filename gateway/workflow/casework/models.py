@@ -94,6 +94,7 @@ class TaskStatus(enum.StrEnum):
     ON_HOLD = "on-hold"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+    REJECTED = "rejected"
     FAILED = "failed"
 
 
