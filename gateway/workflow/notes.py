@@ -3,7 +3,9 @@
 - A note belongs to a case (and so to its client) and to the organisation that wrote it.
   Only that organisation's case workers and supervisors read and write notes, while the
   case is the organisation's, or was (after a handover it still reads what it wrote);
-  anyone else gets the case's 404. Nothing is shared with other organisations yet.
+  anyone else gets the case's 404. A note may name the goals and tasks of the case's plan
+  it shows progress on, and be shared through them with the partner agencies serving those
+  goals (`casework.note_links`, `casework.shared`), as the client's consent permits.
 - Notes are append-only: no edit, no delete. A correction is a new note that names the
   note it corrects (a note of the same case written by the same organisation).
 - The text, who took part and the interpreter's language are sealed under the client's
@@ -27,6 +29,7 @@ from consent import clients as consent_clients
 from gateway.auth import people
 from gateway.auth.errors import Forbidden
 from gateway.workflow.cases import CaseNotFound
+from gateway.workflow.casework import note_links
 from gateway.workflow.errors import WorkflowError
 from gateway.workflow.models import Case, CaseNote
 from kernel import audit
@@ -98,6 +101,21 @@ class NoteIn(BaseModel):
     corrects: uuid.UUID | None = Field(
         None, description="The note of this case this note corrects (the original stays)."
     )
+    goal_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=note_links.MAX_LINKS,
+        description="Goals of the case's plan this contact shows progress on.",
+    )
+    task_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=note_links.MAX_LINKS,
+        description="Tasks of the case's plan this contact shows progress on.",
+    )
+    share_with_partners: bool = Field(
+        False,
+        description="Let the partner agencies serving the linked goals read this note, as "
+        "the client's consent permits (case notes and the goal's category).",
+    )
 
 
 class NoteAuthor(BaseModel):
@@ -120,6 +138,9 @@ class NoteOut(BaseModel):
     text: str
     corrects: uuid.UUID | None
     corrected_by: list[uuid.UUID]
+    goal_ids: list[uuid.UUID] = []
+    task_ids: list[uuid.UUID] = []
+    share_with_partners: bool = False
     written_at: dt.datetime
 
 
@@ -197,8 +218,10 @@ def _out(session: Session, notes: list[CaseNote]) -> list[NoteOut]:
     for note in sorted(notes, key=lambda n: n.written_at):
         if note.corrects_id is not None:
             corrected.setdefault(note.corrects_id, []).append(note.id)
+    links = note_links.links_of(session, [n.id for n in notes])
     out = []
     for note in notes:
+        goal_ids, task_ids = links.get(note.id, ([], []))
         sealed = json.loads(
             consent_clients.open_for_client(session, note.client_id, note.sealed, _context(note.id))
         )
@@ -218,6 +241,9 @@ def _out(session: Session, notes: list[CaseNote]) -> list[NoteOut]:
                 text=sealed["text"],
                 corrects=note.corrects_id,
                 corrected_by=corrected.get(note.id, []),
+                goal_ids=goal_ids,
+                task_ids=task_ids,
+                share_with_partners=note.share_with_partners,
                 written_at=note.written_at,
             )
         )
@@ -313,6 +339,14 @@ def add_note(
             raise NoteInvalid(
                 "The note to correct is not a note of this case.", location="body.corrects"
             )
+    wrong = note_links.check(session, case.id, body.goal_ids, body.task_ids)
+    if wrong is not None:
+        raise NoteInvalid(wrong[0], location=wrong[1])
+    if body.share_with_partners and not (body.goal_ids or body.task_ids):
+        raise NoteInvalid(
+            "A note is shared only through the goals or tasks it is linked to: link one.",
+            location="body.share_with_partners",
+        )
     author = people.names_of(session, [caller.actor]).get(caller.actor)
     note_id = new_id()
     plain = {
@@ -333,10 +367,13 @@ def add_note(
         interpreter=body.interpreter,
         duration_minutes=body.duration_minutes,
         corrects_id=body.corrects,
+        share_with_partners=body.share_with_partners,
         sealed=consent_clients.seal_for_client(session, case.client_id, data, _context(note_id)),
         written_at=now,
     )
     session.add(note)
+    session.flush()
+    note_links.store(session, note.id, body.goal_ids, body.task_ids)
     session.flush()
     audit.record(
         session,
@@ -349,6 +386,8 @@ def add_note(
             "note": str(note.id),
             "kind": note.kind,
             "corrects": str(body.corrects) if body.corrects else None,
+            "links": len(body.goal_ids) + len(body.task_ids),
+            "shared": body.share_with_partners,
         },
     )
     return _out(session, [note])[0]

@@ -24,6 +24,7 @@ __all__ = [
     "ReviewIn",
     "ReviewOut",
     "SharedGoal",
+    "SharedNote",
     "Strategy",
     "TaskIn",
     "TaskOut",
@@ -228,11 +229,23 @@ class PlanOut(BaseModel):
     created_at: dt.datetime
 
 
+class SharedNote(BaseModel):
+    """A case note the holding organisation shared through a goal the partner serves."""
+
+    id: uuid.UUID
+    contacted_at: dt.datetime
+    kind: str
+    text: str
+    author_name: str
+
+
 class SharedGoal(BaseModel):
-    """A goal a partner serves, as its consent lets it see it, with its tasks."""
+    """A goal a partner serves, as its consent lets it see it, with its tasks and the
+    notes shared through it (only while consent permits case notes too)."""
 
     goal: GoalOut
     client_id: uuid.UUID
     owner_org_id: uuid.UUID
     owner_org_name: str | None
     permitted_by: str = Field(description="The consent data category that permits the view.")
+    notes: list[SharedNote] = Field(default_factory=list)

@@ -4,18 +4,23 @@ one decision per client, each audited). Open cases only; the rest is the owner's
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from adapters import DataCategory
+from consent import clients as consent_clients
+from consent.decision import decide
+from consent.models import Purpose
 from gateway.auth.errors import Forbidden
 from gateway.auth.models import Organisation
 from gateway.workflow.casework import access, goals, plan_tasks
-from gateway.workflow.casework.models import Goal, PlanTask
-from gateway.workflow.casework.schemas import SharedGoal
-from gateway.workflow.models import Case, CaseStatus, Referral
+from gateway.workflow.casework.models import CaseNoteLink, Goal, PlanTask
+from gateway.workflow.casework.schemas import SharedGoal, SharedNote
+from gateway.workflow.models import Case, CaseNote, CaseStatus, Referral
 from kernel import audit
 from kernel.caller import Caller
 
@@ -60,6 +65,7 @@ def shared_goals(
     owners: dict[uuid.UUID, uuid.UUID] = {}
     for client, theirs in by_client.items():
         permitted = access.goals_shared_with(session, caller, theirs)
+        notes = _shared_notes(session, caller, client, list(permitted))
         for goal in theirs:
             if goal.id not in permitted or org is None:
                 continue
@@ -76,6 +82,7 @@ def shared_goals(
                     owner_org_id=case.owner_org_id,
                     owner_org_name=None,
                     permitted_by=permitted[goal.id].value,
+                    notes=notes.get(goal.id, []),
                 )
             )
     rows = session.execute(
@@ -93,3 +100,49 @@ def shared_goals(
         detail={"goals": len(out), "clients": len(by_client)},
     )
     return out
+
+
+def _shared_notes(
+    session: Session, caller: Caller, client_id: uuid.UUID, goal_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[SharedNote]]:
+    """The notes shared through the goals, newest contact first, if the client's consent
+    permits case notes to the caller's organisation now (one decision, audited)."""
+    if not goal_ids or caller.organisation_id is None:
+        return {}
+    rows = session.execute(
+        select(CaseNoteLink.goal_id, CaseNote)
+        .join(CaseNote, CaseNote.id == CaseNoteLink.note_id)
+        .where(CaseNoteLink.goal_id.in_(goal_ids), CaseNote.share_with_partners.is_(True))
+        .order_by(CaseNote.contacted_at.desc())
+    ).all()
+    if not rows:
+        return {}
+    organisation = session.get(Organisation, caller.organisation_id)
+    decision = decide(
+        session,
+        caller,
+        client_id=client_id,
+        recipient_org_id=caller.organisation_id,
+        recipient_org_type=organisation.org_type if organisation else None,
+        purpose=Purpose.SERVICE_COORDINATION,
+        categories={DataCategory.CASE_NOTES},
+    )
+    if DataCategory.CASE_NOTES not in decision.permitted_categories:
+        return {}
+    out: dict[uuid.UUID, list[SharedNote]] = defaultdict(list)
+    for goal_id, note in rows:
+        if goal_id is None or any(n.id == note.id for n in out[goal_id]):
+            continue
+        plain = consent_clients.open_for_client(
+            session, note.client_id, note.sealed, f"case-note:{note.id}"
+        )
+        out[goal_id].append(
+            SharedNote(
+                id=note.id,
+                contacted_at=note.contacted_at,
+                kind=note.kind,
+                text=json.loads(plain)["text"],
+                author_name=note.author_name,
+            )
+        )
+    return dict(out)

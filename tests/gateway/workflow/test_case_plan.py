@@ -393,3 +393,60 @@ def test_closure_waits_for_open_goals_and_a_handover_moves_the_plan(
     assert finished.status_code == 200, finished.text
     closed = team.receiver.post(f"/cases/{case_id}/close", json=close)
     assert closed.status_code == 200, closed.text
+
+
+def test_a_note_linked_to_a_goal_reaches_the_partner_only_with_case_notes_consent(
+    db: Session, team: Team
+) -> None:
+    case_id, _a, goal = _start(team)
+    team.sender.post(
+        f"/cases/{case_id}/plan/goals/{goal['id']}/tasks",
+        json={
+            "description": "First session",
+            "responsible": "partner",
+            "responsible_org_id": str(team.network.receiver.id),
+        },
+    )
+    note = {
+        "contacted_at": f"{TODAY}T09:00:00Z",
+        "kind": "phone",
+        "text": "She slept better this week and asks for a female counsellor.",
+        "goal_ids": [goal["id"]],
+        "share_with_partners": True,
+    }
+    private = {
+        **note,
+        "text": "Her husband's debts (not for partners).",
+        "share_with_partners": False,
+    }
+    for body in (note, private):
+        written = team.sender.post(f"/cases/{case_id}/notes", json=body)
+        assert written.status_code == 201, written.text
+        assert written.json()["goal_ids"] == [goal["id"]]
+    unlinked = team.sender.post(
+        f"/cases/{case_id}/notes", json={**note, "goal_ids": [str(uuid.uuid4())]}
+    )
+    assert unlinked.status_code == 422
+    assert unlinked.json()["errors"][0]["location"] == "body.goal_ids.0"
+
+    # consent permits health and needs, not case notes: the goal is shared, the note is not
+    shared = team.receiver.get("/shared-plans").json()["items"]
+    assert shared[0]["notes"] == []
+    from consent.models import Client
+
+    client = db.get(Client, team.network.client_id)
+    assert client is not None
+    grant(
+        db,
+        staff(team.network.sender.id),
+        client,
+        permit(
+            org=team.network.receiver.id,
+            purposes=(Purpose.SERVICE_COORDINATION,),
+            categories=(DataCategory.CASE_NOTES,),
+        ),
+    )
+    db.commit()
+    shared = team.receiver.get("/shared-plans").json()["items"]
+    assert [n["text"] for n in shared[0]["notes"]] == [note["text"]]
+    assert "debts" not in str(shared)
