@@ -24,6 +24,8 @@ from gateway.web.clients.record import shown_identity
 from gateway.web.i18n import N_
 from gateway.web.shell import Staff, StaffDep, go, parse_uuid
 from gateway.workflow import cases, notes
+from gateway.workflow.casework import plans
+from gateway.workflow.casework.schemas import OPEN_LIFECYCLES
 from gateway.workflow.notes import NOTE_TEXT_MAX, ContactKind, NoteIn, NoteInvalid
 from kernel.errors import RefhubError
 
@@ -54,6 +56,11 @@ _FIELDS = {
     "participants": ("participants", N_("Say who took part in at most 500 characters")),
     "text": ("text", N_("Write what happened")),
     "corrects": ("text", N_("The note to correct is not a note of this case")),
+    "goal_ids": ("goal_ids", N_("Choose goals of this case's plan")),
+    "share_with_partners": (
+        "share",
+        N_("A note is shared through the goals it is linked to: choose at least one goal"),
+    ),
 }
 _TOO_LONG = N_("Shorten the note to at most 20,000 characters")
 _FUTURE = N_("The contact cannot be in the future: enter when it took place")
@@ -77,6 +84,8 @@ class NoteForm(BaseModel):
     duration_minutes: str = ""
     participants: str = ""
     text: str = ""
+    goal_ids: list[str] = []
+    share: str = ""
 
 
 class NotePost(NoteForm):
@@ -120,6 +129,8 @@ def parse_note(staff: Staff, form: NoteForm) -> tuple[NoteIn | None, Problems]:
         "participants": form.participants.strip() or None,
         "text": form.text,
         "corrects": parse_uuid(form.corrects) if form.corrects else None,
+        "goal_ids": [g for g in (parse_uuid(v) for v in form.goal_ids) if g is not None],
+        "share_with_partners": form.share == "yes",
     }
     try:
         body = NoteIn.model_validate(raw)
@@ -137,7 +148,8 @@ def parse_note(staff: Staff, form: NoteForm) -> tuple[NoteIn | None, Problems]:
 
 
 def _problem_of(staff: Staff, form: NoteForm, error: NoteInvalid) -> dict[str, str]:
-    location = error.errors[0]["location"].rsplit(".", 1)[-1] if error.errors else ""
+    location = error.errors[0]["location"] if error.errors else ""
+    location = location.removeprefix("body.").split(".", 1)[0]
     if location == "contacted_at":  # later today: the time is wrong, else the day
         today = dt.datetime.now(_zone(staff)).date()
         field = "contact_time" if parse_day(form.contact_day) == today else "contact_day"
@@ -167,7 +179,25 @@ def _form_page(
         original=original,
         kind_labels=KIND_LABELS,
         text_max=NOTE_TEXT_MAX,
+        goal_options=_goal_options(staff, parse_uuid(form.case_id)),
     )
+
+
+def _goal_options(staff: Staff, case_id: uuid.UUID | None) -> list[tuple[str, str]]:
+    """The open goals of the case's plan, as checkbox options (none without a plan)."""
+    if case_id is None:
+        return []
+    try:
+        plan = plans.read_plan(staff.session, staff.caller, case_id)
+    except RefhubError:
+        return []
+    if plan is None:
+        return []
+    return [
+        (str(g.id), g.worker_words or g.family_words)
+        for g in plan.goals
+        if g.lifecycle_status in OPEN_LIFECYCLES
+    ]
 
 
 def _original(staff: Staff, client_id: uuid.UUID, note_id: str) -> notes.NoteOut | None:

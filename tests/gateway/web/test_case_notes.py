@@ -168,3 +168,47 @@ def test_without_an_open_case_there_is_no_form(
     page = web.get(f"/ui/clients/{client_id}/notes/new")
     assert "has no open case for this client" in unescape(page.text)
     assert '<form method="post" action="/ui/clients/' not in page.text
+
+
+def test_a_note_links_to_goals_of_the_plan_and_may_be_shared(
+    db: Session, desk: tuple[StaffClient, uuid.UUID]
+) -> None:
+    web, client_id = desk
+    case_id = db.scalars(select(Case.id).where(Case.client_id == client_id)).one()
+    url = f"/ui/clients/{client_id}/notes/new"
+    assert "Which goals of the plan" not in web.get(url).text  # no plan yet: no question
+    assessed = web.post(
+        f"/cases/{case_id}/assessments",
+        json={"assessed_on": "2026-11-01", "domains": {"housing": {"needs": [{"text": "A flat"}]}}},
+    )
+    assert assessed.status_code == 201, assessed.text
+    assert web.put(f"/cases/{case_id}/plan", json={}).status_code == 200
+    goal = web.post(
+        f"/cases/{case_id}/plan/goals",
+        json={"domain": "housing", "target_on": "2027-03-01", "worker_words": "A stable flat"},
+    ).json()
+    page = web.get(url)
+    assert "Which goals of the plan" in page.text and "A stable flat" in page.text
+
+    lonely = _post(
+        web, url, {**_form(web, client_id), "kind": "phone", "text": TYPED, "share": "yes"}
+    )
+    assert lonely.status_code == 422
+    assert "choose at least one goal" in text_of(lonely) and TYPED in lonely.text
+    saved = web.http.post(
+        url,
+        data={
+            "csrf_token": web.csrf,
+            **_form(web, client_id),
+            "kind": "phone",
+            "text": TYPED,
+            "goal_ids": [goal["id"]],
+            "share": "yes",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    note = db.scalars(select(CaseNote).where(CaseNote.client_id == client_id)).one()
+    assert note.share_with_partners is True
+    listed = web.get(f"/cases/{case_id}/notes").json()["items"]
+    assert listed[0]["goal_ids"] == [goal["id"]]
