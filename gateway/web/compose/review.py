@@ -17,14 +17,17 @@ from fastapi.responses import Response
 
 import adapters
 from consent.i18n import CATEGORY_LABELS
+from gateway.web.clients.forms import attempt
 from gateway.web.compose import views
 from gateway.web.compose.common import base, draft_of, open_draft, tasks_of
 from gateway.web.compose.summary import errors_for
-from gateway.web.shell import Staff, StaffDep, go
+from gateway.web.shell import Staff, StaffDep, go, parse_uuid
 from gateway.workflow import drafts
+from gateway.workflow.casework import plan_tasks
 from gateway.workflow.errors import ReferralRefused, SubmissionInvalid
 from gateway.workflow.models import DraftStatus, ReferralDraft
 from gateway.workflow.submit import preview, submit
+from kernel.errors import RefhubError
 
 __all__ = ["router"]
 
@@ -133,7 +136,8 @@ def send(draft_id: uuid.UUID, staff: StaffDep, csrf_token: Field = "") -> Respon
     built = views.build(staff.session, staff.caller, draft, profile=staff.context["profile"])
     if built.packet is None:
         return go(f"{base(draft)}/review")
-    source = str(drafts.content_of(staff.session, draft).get("source") or "summary")
+    content = drafts.content_of(staff.session, draft)
+    source = str(content.get("source") or "summary")
     try:
         done = submit(
             staff.session,
@@ -150,7 +154,24 @@ def send(draft_id: uuid.UUID, staff: StaffDep, csrf_token: Field = "") -> Respon
             refusal=_refusal(staff, draft, exc),
         )
     drafts.mark_sent(staff.session, draft, done.referral.id)
+    _fulfil_task(staff, content.get("plan_task"), done.referral.id)
     return go(f"{base(draft)}/sent")
+
+
+def _fulfil_task(staff: Staff, task: object, referral_id: uuid.UUID) -> None:
+    """The draft started from a plan task: the referral now fulfils it. The referral is
+    sent whatever happens here (a task closed or relinked meanwhile is left as it is)."""
+    task_id = parse_uuid(str(task)) if task else None
+    found = plan_tasks.task_to_refer(staff.session, staff.caller, task_id) if task_id else None
+    if found is None:
+        return
+    try:
+        with attempt(staff.session):
+            plan_tasks.link_referral(
+                staff.session, staff.caller, found[0].case_id, found[0].id, referral_id
+            )
+    except RefhubError:
+        return
 
 
 @router.get("/referrals/drafts/{draft_id}/sent")

@@ -20,6 +20,7 @@ from gateway.web.compose.common import base, open_draft, tasks_of
 from gateway.web.i18n import N_
 from gateway.web.shell import Staff, StaffDep, go, parse_uuid
 from gateway.workflow import drafts
+from gateway.workflow.casework import plan_tasks
 from gateway.workflow.models import Kind, ReferralDraft
 from kernel.errors import RefhubError
 
@@ -31,14 +32,17 @@ KIND_LABELS = {"referral": "Referral", "handover": "Handover"}
 
 
 @router.get("/referrals/new")
-def start(staff: StaffDep, client: str = "", service: str = "", kind: str = "") -> Response:
-    """What are you sending? (the client and service from a link are kept)."""
+def start(
+    staff: StaffDep, client: str = "", service: str = "", kind: str = "", task: str = ""
+) -> Response:
+    """What are you sending? (the client, service and plan task from a link are kept)."""
     return staff.page(
         "compose/start.html",
         nav="outbox",
         errors=[],
         client=client[:40],
         service=service[:40],
+        task=task[:40],
         kind=kind if kind in KIND_LABELS else "",
         open_drafts=len(drafts.list_open(staff.session, staff.caller, limit=50)),
     )
@@ -51,6 +55,7 @@ def create(
     kind: Field = "",
     client: Field = "",
     service: Field = "",
+    task: Field = "",
 ) -> Response:
     staff.check_csrf(csrf_token)
     if kind not in KIND_LABELS:
@@ -62,6 +67,7 @@ def create(
             errors=[error],
             client=client,
             service=service,
+            task=task,
             kind="",
             open_drafts=0,
         )
@@ -69,9 +75,17 @@ def create(
     if client_id is not None and views.client_view(staff.session, staff.caller, client_id) is None:
         client_id = None
     service_id = parse_uuid(service) if service else None
+    task_id = parse_uuid(task) if task else None
+    for_task = plan_tasks.task_to_refer(staff.session, staff.caller, task_id) if task_id else None
+    if for_task is not None:
+        client_id = for_task[0].client_id
     draft = drafts.create(
         staff.session, staff.caller, kind=Kind(kind), client_id=client_id, service_id=service_id
     )
+    if for_task is not None:
+        # the referral carries the goal it serves; sending links it to the task
+        content = {"plan_task": str(for_task[0].id), "summary": {"goals": [for_task[1]]}}
+        drafts.save(staff.session, staff.caller, draft, content=content)
     return go(base(draft))
 
 

@@ -325,3 +325,35 @@ def move_plan(session: Session, case: Case, receiver_org_id: uuid.UUID, now: dt.
     if plan is not None:
         plan.owner_org_id = receiver_org_id
         plan.updated_at = now
+
+
+def task_to_refer(
+    session: Session, caller: Caller, task_id: uuid.UUID
+) -> tuple[PlanTask, dict[str, object]] | None:
+    """A task of the caller's organisation's open case that a referral could fulfil (none
+    linked yet), with what the referral carries of the goal it serves: its words, target
+    date and status in the case summary's `goals` form. None otherwise (not audited: the
+    referral form simply starts without it)."""
+    if not access.does_case_work(caller):
+        return None
+    task = session.get(PlanTask, task_id)
+    case = session.get(Case, task.case_id) if task else None
+    if (
+        task is None
+        or case is None
+        or case.owner_org_id != caller.organisation_id
+        or case.status != CaseStatus.OPEN
+        or task.referral_id is not None
+    ):
+        return None
+    goal = session.get(Goal, task.goal_id)
+    if goal is None:
+        return None
+    words = access.open_sealed(session, goal.client_id, "goal", goal.id, goal.sealed)
+    carried: dict[str, object] = {
+        "description": words.get("worker_words") or words.get("family_words") or "",
+        "status": goal.lifecycle_status,
+    }
+    if goal.target_on is not None:
+        carried["target_date"] = goal.target_on.isoformat()
+    return task, carried

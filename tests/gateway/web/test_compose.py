@@ -249,3 +249,47 @@ def test_an_upload_fills_the_form(scene: Scene) -> None:
     assert "These answers come from the file you uploaded" in page.text
     assert "School enrolment support for two children" in page.text
     assert re.search(r'value="SRS-2026-0123"', page.text)
+
+
+def test_a_referral_started_from_a_plan_task_fulfils_it(scene: Scene, db: Session) -> None:
+    from gateway.workflow.casework.models import PlanTask
+
+    web = scene.web
+    case = web.post("/cases", json={"client_id": str(scene.client_id)}).json()
+    assessed = web.post(
+        f"/cases/{case['id']}/assessments",
+        json={"assessed_on": "2026-11-01", "domains": {"health": {"needs": [{"text": "Sleep"}]}}},
+    )
+    assert assessed.status_code == 201, assessed.text
+    assert web.put(f"/cases/{case['id']}/plan", json={}).status_code == 200
+    goal = web.post(
+        f"/cases/{case['id']}/plan/goals",
+        json={"domain": "health", "target_on": "2027-02-01", "worker_words": "Counselling started"},
+    ).json()
+    task = web.post(
+        f"/cases/{case['id']}/plan/goals/{goal['id']}/tasks",
+        json={"description": "Refer to trauma counselling"},
+    ).json()
+
+    page = web.get(f"/ui/referrals/new?task={task['id']}&service={scene.service_id}")
+    assert f'name="task" value="{task["id"]}"' in page.text
+    made = scene.post(
+        "/ui/referrals/new",
+        {"kind": "referral", "task": task["id"], "service": str(scene.service_id)},
+    )
+    base: str = made.headers["location"]  # type: ignore[attr-defined]
+    scene.post(f"{base}/consent", {"consent": str(scene.consent_id)})
+    form = web.get(f"{base}/summary")
+    assert "Counselling started" in form.text  # the goal it serves, carried
+    saved = scene.post(f"{base}/summary", {**SUMMARY, "goals": "Counselling started"})
+    assert saved.status_code == 303, saved.text  # type: ignore[attr-defined]
+    sent = scene.post(f"{base}/send", {})
+    assert sent.headers["location"] == f"{base}/sent"  # type: ignore[attr-defined]
+    referral = db.scalars(
+        select(Referral).where(Referral.requester_org_id == scene.account.org.id)
+    ).one()
+    row = db.get(PlanTask, uuid.UUID(task["id"]))
+    assert row is not None and row.referral_id == referral.id
+    plan = web.get(f"/cases/{case['id']}/plan").json()
+    linked = plan["goals"][0]["tasks"][0]
+    assert linked["referral_status"] == "requested" and linked["responsible"] == "partner"
