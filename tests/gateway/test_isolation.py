@@ -161,6 +161,11 @@ BODIES: dict[tuple[str, str], Any] = {
         "why": "Intrusion",
     },
     ("PATCH", "/plan-tasks/{task_id}"): {"status": "cancelled"},
+    ("POST", "/cases/{case_id}/conferences"): {
+        "held_on": "2026-01-05",
+        "participants": [{"name": "Intruder"}],
+        "decisions": "Written by an intruder",
+    },
     ("PUT", "/fhir/Task/{task_id}"): {
         "resourceType": "Task",
         "id": "{task_id}",

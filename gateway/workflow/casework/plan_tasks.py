@@ -39,7 +39,10 @@ from kernel.db import new_id, utcnow
 __all__ = [
     "TaskOut",
     "add_task",
+    "check_task",
+    "create_task",
     "follow_referral",
+    "goal_of_case",
     "link_referral",
     "move_plan",
     "task_out",
@@ -113,7 +116,7 @@ def _invalid(
     return CaseworkInvalid(detail, location=location)
 
 
-def _goal_of_case(
+def goal_of_case(
     session: Session, caller: Caller, case_id: uuid.UUID, goal_id: uuid.UUID
 ) -> tuple[Case, Goal]:
     case = access.owned_case(session, caller, case_id, action="plan-task.write", for_update=True)
@@ -127,28 +130,22 @@ def _goal_of_case(
     return case, goal
 
 
-def add_task(
-    session: Session, caller: Caller, case_id: uuid.UUID, goal_id: uuid.UUID, body: TaskIn
-) -> TaskOut:
-    """Add a task under a goal of the case's plan.
+def check_task(
+    session: Session, caller: Caller, case: Case, body: TaskIn, *, at: str = "body"
+) -> None:
+    """Refuse (audited) a task whose responsible party is not right; `at` prefixes the field.
 
     Raises:
-        Forbidden, CaseNotFound, CaseClosed, PlanItemNotFound, CaseworkInvalid (a partner
-        task without an organisation, an organisation that is not an active member of the
-        network or is the owner itself, an organisation on a task that is not a partner's).
+        CaseworkInvalid: a partner task without an organisation, an organisation that is
+            not an active member of the network or is the owner itself, an organisation on
+            a task that is not a partner's.
     """
-    case, goal = _goal_of_case(session, caller, case_id, goal_id)
     partner = body.responsible is Responsible.PARTNER
+    where = f"{at}.responsible_org_id"
     if partner and body.responsible_org_id is None:
-        raise _invalid(session, caller, case, "Name the partner agency.", "body.responsible_org_id")
+        raise _invalid(session, caller, case, "Name the partner agency.", where)
     if not partner and body.responsible_org_id is not None:
-        raise _invalid(
-            session,
-            caller,
-            case,
-            "Only a partner's task names an organisation.",
-            "body.responsible_org_id",
-        )
+        raise _invalid(session, caller, case, "Only a partner's task names an organisation.", where)
     if partner:
         org = session.get(Organisation, body.responsible_org_id)
         if org is None or org.status != OrgStatus.ACTIVE or org.id == case.owner_org_id:
@@ -157,8 +154,20 @@ def add_task(
                 caller,
                 case,
                 "This organisation is not an active partner in the network.",
-                "body.responsible_org_id",
+                where,
             )
+
+
+def create_task(
+    session: Session,
+    caller: Caller,
+    case: Case,
+    goal: Goal,
+    body: TaskIn,
+    *,
+    conference_id: uuid.UUID | None = None,
+) -> PlanTask:
+    """Write a checked task (`check_task`) under `goal` of `case` (audited)."""
     now = utcnow()
     task = PlanTask(
         id=new_id(),
@@ -170,6 +179,7 @@ def add_task(
         responsible_org_id=body.responsible_org_id,
         due_on=body.due_on,
         status=TaskStatus.REQUESTED.value,
+        conference_id=conference_id,
         created_at=now,
         updated_at=now,
         updated_by_org_id=caller.organisation_id,
@@ -184,6 +194,21 @@ def add_task(
     session.add(task)
     session.flush()
     _audit(session, caller, "plan-task.write", case.client_id, task, created=True)
+    return task
+
+
+def add_task(
+    session: Session, caller: Caller, case_id: uuid.UUID, goal_id: uuid.UUID, body: TaskIn
+) -> TaskOut:
+    """Add a task under a goal of the case's plan.
+
+    Raises:
+        Forbidden, CaseNotFound, CaseClosed, PlanItemNotFound, CaseworkInvalid
+        (`check_task`).
+    """
+    case, goal = goal_of_case(session, caller, case_id, goal_id)
+    check_task(session, caller, case, body)
+    task = create_task(session, caller, case, goal, body)
     return task_out(session, task, _names(session, [task.responsible_org_id]))
 
 
@@ -275,7 +300,7 @@ def link_referral(
     if task is None:
         access.refused(session, caller, "plan-task.write", f"PlanTask/{task_id}", "not-found")
         raise PlanItemNotFound("No such task.")
-    case, _goal = _goal_of_case(session, caller, case_id, task.goal_id)
+    case, _goal = goal_of_case(session, caller, case_id, task.goal_id)
     referral = session.get(Referral, referral_id)
     if (
         referral is None

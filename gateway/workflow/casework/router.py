@@ -20,6 +20,7 @@ from gateway.errors import error_responses
 from gateway.workflow import cases
 from gateway.workflow.casework import (
     assessments,
+    conferences,
     goals,
     opening,
     plan_tasks,
@@ -28,6 +29,7 @@ from gateway.workflow.casework import (
     shared,
 )
 from gateway.workflow.casework.assessments import AssessmentIn, AssessmentOut
+from gateway.workflow.casework.conferences import ConferenceIn, ConferenceOut
 from gateway.workflow.casework.errors import PlanItemNotFound
 from gateway.workflow.casework.schemas import (
     GoalIn,
@@ -67,6 +69,10 @@ class AssessmentList(BaseModel):
 
 class SharedList(BaseModel):
     items: list[SharedGoal]
+
+
+class ConferenceList(BaseModel):
+    items: list[ConferenceOut]
 
 
 @casework_router.post(
@@ -206,3 +212,30 @@ def shared_plans(
     """The goals your organisation serves in other organisations' plans, with your own
     tasks and the goal's progress, as each client's consent permits now."""
     return SharedList(items=shared.shared_goals(session, caller, client_id=client_id))
+
+
+@casework_router.get(
+    "/cases/{case_id}/conferences",
+    response_model=ConferenceList,
+    responses=error_responses(401, 403, 404, 410),
+)
+def list_conferences(
+    case_id: uuid.UUID, caller: CurrentCaller, session: DbSession
+) -> ConferenceList:
+    """The case's conferences and family team meetings, latest first."""
+    return ConferenceList(items=conferences.list_conferences(session, caller, case_id))
+
+
+@casework_router.post(
+    "/cases/{case_id}/conferences",
+    response_model=ConferenceOut,
+    status_code=201,
+    responses=_WRITE,
+)
+def record_conference(
+    case_id: uuid.UUID, body: ConferenceIn, caller: CurrentCaller, session: DbSession
+) -> ConferenceOut:
+    """Record a case conference: participants, decisions, the next meeting, and the agreed
+    actions, each created as a task of the plan (all checked first: nothing is written if
+    one is refused)."""
+    return conferences.record_conference(session, caller, case_id, body)

@@ -450,3 +450,48 @@ def test_a_note_linked_to_a_goal_reaches_the_partner_only_with_case_notes_consen
     shared = team.receiver.get("/shared-plans").json()["items"]
     assert [n["text"] for n in shared[0]["notes"]] == [note["text"]]
     assert "debts" not in str(shared)
+
+
+def test_a_conference_records_decisions_and_its_actions_become_tasks(
+    db: Session, team: Team
+) -> None:
+    case_id, _a, goal = _start(team)
+    meeting: dict[str, Any] = {
+        "held_on": str(TODAY),
+        "participants": [
+            {"name": "Amal", "role": "mother", "family_member": True},
+            {"name": "Counsellor", "organisation_id": str(team.network.receiver.id)},
+        ],
+        "decisions": "Weekly sessions; the sister accompanies her.",
+        "actions": [
+            {
+                "goal_id": goal["id"],
+                "description": "Book weekly sessions",
+                "responsible": "partner",
+                "responsible_org_id": str(team.network.receiver.id),
+                "due_on": str(TODAY + dt.timedelta(days=7)),
+            },
+            {"goal_id": goal["id"], "description": "Find a bus pass", "responsible": "family"},
+        ],
+        "next_meeting_on": str(TODAY + dt.timedelta(days=30)),
+    }
+    bad = {
+        **meeting,
+        "actions": [meeting["actions"][0], {**meeting["actions"][1], "goal_id": str(uuid.uuid4())}],
+    }
+    refused = team.sender.post(f"/cases/{case_id}/conferences", json=bad)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["location"] == "body.actions.1.goal_id"
+    assert db.scalar(select(func.count()).select_from(PlanTask)) == 0  # not even action 0
+
+    held = team.sender.post(f"/cases/{case_id}/conferences", json=meeting)
+    assert held.status_code == 201, held.text
+    assert [a["description"] for a in held.json()["actions"]] == [
+        "Book weekly sessions",
+        "Find a bus pass",
+    ]
+    plan = team.sender.get(f"/cases/{case_id}/plan").json()
+    assert len(plan["goals"][0]["tasks"]) == 2
+    listed = team.sender.get(f"/cases/{case_id}/conferences").json()["items"]
+    assert listed[0]["decisions"] == meeting["decisions"]
+    assert team.second.get(f"/cases/{case_id}/conferences").status_code == 404
