@@ -16,6 +16,7 @@ from directory import demo as directory_demo
 from gateway import consent_wiring
 from gateway.auth import demo as auth_demo
 from gateway.workflow import demo as workflow_demo
+from gateway.workflow.casework import demo as casework_demo
 from kernel import audit
 from kernel.settings import Settings
 
@@ -49,6 +50,7 @@ DEMO_LOADERS: list[Loader] = [
     directory_demo.load,
     consent_wiring.load,
     workflow_demo.load,
+    casework_demo.load,
 ]
 
 

@@ -153,7 +153,8 @@ def _org_id(session: Session, name: str) -> uuid.UUID | None:
     return session.scalars(select(Organisation.id).where(Organisation.name == name)).first()
 
 
-def _staff(session: Session, email: str) -> Caller | None:
+def staff_of(session: Session, email: str) -> Caller | None:
+    """The demo staff member with this email, as a caller (None before the auth demo)."""
     user = session.scalars(select(User).where(User.email == email)).first()
     if user is None:
         return None
@@ -382,8 +383,8 @@ def _exists(session: Session, org_id: uuid.UUID, key: str) -> bool:
 def load(session: Session, settings: Settings) -> list[str]:
     """Seed the demo referrals and handover between Northside and Harbour (once)."""
     northside, harbour = _org_id(session, NORTHSIDE), _org_id(session, HARBOUR)
-    sender = _staff(session, f"caseworker@northside.{auth_demo.DEMO_DOMAIN}")
-    receiver = _staff(session, f"caseworker@harbour.{auth_demo.DEMO_DOMAIN}")
+    sender = staff_of(session, f"caseworker@northside.{auth_demo.DEMO_DOMAIN}")
+    receiver = staff_of(session, f"caseworker@harbour.{auth_demo.DEMO_DOMAIN}")
     if northside is None or harbour is None or sender is None or receiver is None:
         return ["Referrals demo: skipped (demo organisations missing)"]
     services = _services(session, harbour)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway.auth.models import Organisation
 from gateway.demo import load_demo
+from gateway.workflow.casework.models import Goal, Plan, PlanTask
 from gateway.workflow.demo import HARBOUR, NORTHSIDE
 from gateway.workflow.models import Handover, Referral, ReferralEvent
 from kernel.settings import Settings
@@ -56,6 +57,12 @@ def test_demo_seeds_referrals_in_every_state_once(
     completed = next(r for r in rows if r.status == "completed")
     assert completed.output_count == 1
     assert any(r.do_not_contact for r in rows)
+    plan_goals = db.scalars(
+        select(Goal).join(Plan, Plan.id == Goal.plan_id).where(Plan.owner_org_id.in_(demo_orgs))
+    ).all()
+    assert sorted(g.domain or "" for g in plan_goals) == ["family-social", "housing"]
+    linked = db.scalars(select(PlanTask).where(PlanTask.referral_id == completed.id)).one()
+    assert linked.status == "completed"  # the tracing task follows its referral
     handover = db.scalars(select(Handover).where(Handover.from_org_id.in_(demo_orgs))).one()
     assert handover.transferred_at is not None and handover.first_contact_at is None
     assert handover.first_contact_due_at is not None
