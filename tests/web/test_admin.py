@@ -67,3 +67,24 @@ def test_an_org_admin_invites_a_person_registers_a_system_and_sets_times(
     page.get_by_role("button", name="Save workflow times").click()
     expect(page.get_by_role("status")).to_contain_text("Workflow times saved.")
     look(page, "admin-thresholds")
+
+
+def test_an_org_admin_sets_the_case_planning_rules(
+    new_context: Callable[[], BrowserContext], hub: str, people: Callable[..., Person]
+) -> None:
+    admin = people("Layla Haddad", org_name="Westside Family Services", roles=(Role.ORG_ADMIN,))
+    page = sign_in(new_context(), hub, admin)
+    page.goto(f"{hub}/ui/admin")
+    page.get_by_role("navigation", name="Organisation administration").get_by_role(
+        "link", name="Case planning"
+    ).click()
+    expect(page.get_by_label("Review plans every")).to_have_value("90")
+    page.get_by_label("Review plans every").fill("3")
+    page.get_by_role("button", name="Save case planning rules").click()
+    expect(page.get_by_role("alert")).to_contain_text("from 7 to 365")
+    page.get_by_label("Review plans every").fill("30")
+    page.get_by_role("group", name="Must every goal have a target date?").get_by_label("No").check()
+    page.get_by_role("button", name="Save case planning rules").click()
+    expect(page.get_by_role("status")).to_contain_text("Case planning rules saved.")
+    expect(page.get_by_label("Review plans every")).to_have_value("30")
+    look(page, "admin-planning")

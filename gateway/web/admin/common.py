@@ -51,6 +51,7 @@ def tabs(staff: Staff) -> list[tuple[str, str, str]]:
         ("/ui/admin/clients", _("System clients"), "clients"),
         ("/ui/listings", _("Directory listings"), "listings"),
         ("/ui/admin/thresholds", _("Workflow times"), "thresholds"),
+        ("/ui/admin/planning", _("Case planning"), "planning"),
     ]
 
 

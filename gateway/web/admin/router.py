@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.web.admin import landing, people, person, systems, thresholds
+from gateway.web.admin import landing, people, person, plan_settings, systems, thresholds
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-for part in (landing, people, person, systems, thresholds):
+for part in (landing, people, person, systems, thresholds, plan_settings):
     router.include_router(part.routes)

@@ -23,6 +23,7 @@ from gateway.workflow.casework import (
     conferences,
     goals,
     opening,
+    plan_settings,
     plan_tasks,
     plans,
     reviews,
@@ -31,6 +32,7 @@ from gateway.workflow.casework import (
 from gateway.workflow.casework.assessments import AssessmentIn, AssessmentOut
 from gateway.workflow.casework.conferences import ConferenceIn, ConferenceOut
 from gateway.workflow.casework.errors import PlanItemNotFound
+from gateway.workflow.casework.plan_settings import PlanSettingsIn, PlanSettingsOut
 from gateway.workflow.casework.schemas import (
     GoalIn,
     GoalOut,
@@ -239,3 +241,24 @@ def record_conference(
     actions, each created as a task of the plan (all checked first: nothing is written if
     one is refused)."""
     return conferences.record_conference(session, caller, case_id, body)
+
+
+@casework_router.get(
+    "/workflow/plan-settings", response_model=PlanSettingsOut, responses=error_responses(401)
+)
+def read_plan_settings(caller: CurrentCaller, session: DbSession) -> PlanSettingsOut:
+    """Your organisation's planning rules: review period, what every goal must state."""
+    return plan_settings.read_settings(session, caller)
+
+
+@casework_router.put(
+    "/workflow/plan-settings",
+    response_model=PlanSettingsOut,
+    responses=error_responses(401, 403, 422),
+)
+def update_plan_settings(
+    body: PlanSettingsIn, caller: CurrentCaller, session: DbSession
+) -> PlanSettingsOut:
+    """Set your organisation's planning rules (org admins). They apply to plans and goals
+    written from then on."""
+    return plan_settings.update_settings(session, caller, body)

@@ -495,3 +495,21 @@ def test_a_conference_records_decisions_and_its_actions_become_tasks(
     listed = team.sender.get(f"/cases/{case_id}/conferences").json()["items"]
     assert listed[0]["decisions"] == meeting["decisions"]
     assert team.second.get(f"/cases/{case_id}/conferences").status_code == 404
+
+
+def test_the_organisations_rules_decide_what_a_goal_must_state(
+    team: Team, make_account: MakeAccount, staff_client: Callable[[Account], StaffClient]
+) -> None:
+    case_id, _a, _goal = _start(team)
+    loose = {"domain": "health", "worker_words": "Find a GP"}
+    assert team.sender.post(f"/cases/{case_id}/plan/goals", json=loose).status_code == 422
+    rules = {"review_every_days": 30, "goal_domain_required": True, "goal_target_required": False}
+    assert team.sender.put("/workflow/plan-settings", json=rules).status_code == 403
+    admin = staff_client(make_account(org=team.network.sender.org, roles=(Role.ORG_ADMIN,)))
+    saved = admin.put("/workflow/plan-settings", json=rules)
+    assert saved.status_code == 200, saved.text
+    assert team.sender.get("/workflow/plan-settings").json()["review_every_days"] == 30
+    assert team.sender.post(f"/cases/{case_id}/plan/goals", json=loose).status_code == 201
+    again = team.sender.post(f"/cases/{case_id}/assessments", json=_assessment())
+    assert again.json()["reassess_on"] == str(TODAY + dt.timedelta(days=30))
+    assert admin.get(f"/cases/{case_id}/plan").status_code == 403  # admins do not read files
