@@ -513,3 +513,37 @@ def test_the_organisations_rules_decide_what_a_goal_must_state(
     again = team.sender.post(f"/cases/{case_id}/assessments", json=_assessment())
     assert again.json()["reassess_on"] == str(TODAY + dt.timedelta(days=30))
     assert admin.get(f"/cases/{case_id}/plan").status_code == 403  # admins do not read files
+
+
+def test_after_erasure_the_plan_answers_gone_and_partners_see_nothing(
+    db: Session, team: Team
+) -> None:
+    from consent import erasure
+    from consent.models import ErasureBasis
+
+    case_id, _a, goal = _start(team)
+    team.sender.post(
+        f"/cases/{case_id}/plan/goals/{goal['id']}/tasks",
+        json={
+            "description": "First session",
+            "responsible": "partner",
+            "responsible_org_id": str(team.network.receiver.id),
+        },
+    )
+    assert len(team.receiver.get("/shared-plans").json()["items"]) == 1
+    erasure.erase_client(
+        db,
+        actor="user:00000000-0000-4000-8000-0000000000ad",
+        organisation_id=None,
+        client_id=team.network.client_id,
+        basis=ErasureBasis.DATA_SUBJECT_REQUEST,
+        reason="Written request from the client, checked by the hub operator",
+    )
+    db.commit()
+    for path in ("/plan", "/assessments"):
+        gone = team.sender.get(f"/cases/{case_id}{path}")
+        assert gone.status_code == 410, (path, gone.text)
+    shared = team.receiver.get("/shared-plans")
+    assert shared.status_code == 200 and shared.json()["items"] == []
+    written = team.sender.post(f"/cases/{case_id}/assessments", json=_assessment())
+    assert written.status_code in (409, 410), written.text
