@@ -12,11 +12,10 @@ from sqlalchemy.orm import Session
 
 from consent.models import ClientIdentifier
 from gateway.auth.demo import DEMO_DOMAIN
-from gateway.runtime import Settings
 from gateway.workflow import demo as referrals_demo
 from gateway.workflow import notes
 from gateway.workflow.casework import assessments, goals, opening, plan_tasks, plans
-from gateway.workflow.casework.models import Assessment, Responsible, TaskStatus
+from gateway.workflow.casework.models import Assessment, Domain, Responsible, TaskStatus
 from gateway.workflow.casework.schemas import (
     Disengagement,
     GoalIn,
@@ -26,6 +25,7 @@ from gateway.workflow.casework.schemas import (
     TaskUpdate,
 )
 from gateway.workflow.models import Referral
+from kernel.settings import Settings
 
 __all__ = ["load"]
 
@@ -72,7 +72,7 @@ def load(session: Session, settings: Settings) -> list[str]:
             }
         ),
     )
-    family = assessed.domains[assessments.Domain.FAMILY_SOCIAL]
+    family = assessed.domains[Domain.FAMILY_SOCIAL]
     barrier, strength, need = (family.barriers[0].id, family.strengths[0].id, family.needs[0].id)
     assert barrier is not None  # the hub gave every item an id
     assert strength is not None
@@ -96,7 +96,7 @@ def load(session: Session, settings: Settings) -> list[str]:
         worker,
         case.id,
         GoalIn(
-            domain=assessments.Domain.FAMILY_SOCIAL,
+            domain=Domain.FAMILY_SOCIAL,
             target_on=today + dt.timedelta(days=60),
             family_words="Speak to my mother again",
             worker_words="Contact restored with the client's mother",
@@ -109,7 +109,7 @@ def load(session: Session, settings: Settings) -> list[str]:
         worker,
         case.id,
         GoalIn(
-            domain=assessments.Domain.HOUSING,
+            domain=Domain.HOUSING,
             target_on=today + dt.timedelta(days=90),
             worker_words="A stable flat before the lease ends",
             measure="A signed lease",
