@@ -5,6 +5,9 @@ Observations, Goals, DocumentReferences, CarePlans, RelatedPersons, Practitioner
 PractitionerRoles and Provenance, each with vread at `/_history/1` (packet resources never
 change once stored). Every read is the consent check of `/referrals/{id}/packet`: once the
 client's consent for the receiver is gone, nothing is disclosed (403).
+
+Packet resource ids are 64 hex characters; a canonical UUID id of a CarePlan, Goal or
+Condition is the shared service plan's (`casework.fhir_router.read`, no versions).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from gateway.auth.dependencies import CurrentCaller
 from gateway.dependencies import DbSession
 from gateway.errors import error_responses
 from gateway.workflow import access, fhir_packet
+from gateway.workflow.casework import fhir_router as casework_fhir
 from gateway.workflow.errors import ReferralNotFound
 from gateway.workflow.models import Referral
 
@@ -72,6 +76,12 @@ def vread_service_request(
 
 def _add_reads(kind: str) -> None:
     def read(resource_id: str, caller: CurrentCaller, session: DbSession) -> JSONResponse:
+        plan = casework_fhir.read(session, caller, kind, resource_id)  # a plan resource?
+        if plan is not None:
+            return plan
+        return packet_read(resource_id, caller, session)
+
+    def packet_read(resource_id: str, caller: CurrentCaller, session: DbSession) -> JSONResponse:
         access.require_scope(caller, "ServiceRequest", "r")
         return fhir_response(fhir_packet.packet_resource(session, caller, kind, resource_id))
 
@@ -79,13 +89,14 @@ def _add_reads(kind: str) -> None:
         resource_id: str, version: str, caller: CurrentCaller, session: DbSession
     ) -> JSONResponse:
         _version_one(version, kind)
-        return read(resource_id, caller, session)
+        return packet_read(resource_id, caller, session)  # plan resources keep no versions
 
     router.add_api_route(
         f"/{kind}/{{resource_id}}",
         read,
         methods=["GET"],
-        summary=f"Read a referral packet's {kind} (consent-checked)",
+        summary=f"Read a referral packet's {kind} (consent-checked)"
+        + (" or the service plan's" if kind in casework_fhir.PLAN_KINDS else ""),
         responses=_ERRORS,
         name=f"read_packet_{kind.lower()}",
     )

@@ -24,6 +24,7 @@ from gateway.dependencies import DbSession, RuntimeDep
 from gateway.errors import error_responses
 from gateway.http.openapi import fhir_body
 from gateway.workflow import access, fhir, fhir_packet, queries, versions
+from gateway.workflow.casework import fhir_router as casework_fhir
 from gateway.workflow.change import Change, change
 from gateway.workflow.errors import NotAllowedChange, ReferralRefused, SubmissionInvalid
 from gateway.workflow.fhir_common import as_json, reason_of, validated
@@ -145,8 +146,17 @@ def search_tasks(
     return bundle(request, used, matches, included, total, page, count, base_url=base_url)
 
 
-@router.get("/Task/{task_id}", summary="Read a referral Task", responses=error_responses(401, 404))
+@router.get(
+    "/Task/{task_id}",
+    summary="Read a referral Task or a service plan task",
+    responses=error_responses(401, 403, 404),
+)
 def read_task(task_id: uuid.UUID, caller: CurrentCaller, session: DbSession) -> JSONResponse:
+    """A referral's Task, or a service plan task (`casework.fhir_router`, read only)."""
+    if casework_fhir.is_plan_task(session, task_id):
+        answer = casework_fhir.read(session, caller, "Task", str(task_id))
+        assert answer is not None
+        return answer
     access.require_scope(caller, "Task", "r")
     referral = access.get_visible(session, caller, task_id)
     response = fhir_response(fhir.task_resource(session, referral))
