@@ -49,6 +49,7 @@ from gateway.task_modules import load_task_modules
 from gateway.web import router as web_router
 from gateway.web import shell as web_shell
 from gateway.web.admin import router as web_admin
+from gateway.web.casework import router as web_casework
 from gateway.web.clients import router as web_clients
 from gateway.web.compose import router as web_compose
 from gateway.web.directory import router as web_directory
@@ -191,7 +192,7 @@ def create_app(runtime: Runtime | None = None, *, run_relay: bool = True) -> Fas
     apidocs.install(app)
     openapi.install(app)  # the errors every route can answer, documented once
     web_shell.install(app)
-    areas = (web_home, web_directory, web_clients, web_compose, web_referrals)
+    areas = (web_home, web_directory, web_clients, web_casework, web_compose, web_referrals)
     consoles = (web_supervision, web_admin, web_listings, web_hub)
     for area in (*areas, *consoles):
         app.include_router(area.router)

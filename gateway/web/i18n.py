@@ -65,6 +65,7 @@ AREAS = (
     "admin",
     "listings",
     "hub",
+    "casework",
 )
 
 #: code -> (name in that language, text direction)
