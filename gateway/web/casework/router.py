@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from consent.errors import ConsentNotFound
 from gateway.auth.errors import Forbidden
-from gateway.web.casework import assessment, goals, plan, shared, tasks
+from gateway.web.casework import assessment, conferences, goals, plan, shared, tasks
 from gateway.web.casework.common import CasePage, case_or_page, not_found, refusal
 from gateway.web.casework.items import Entry, entries
 from gateway.web.casework.labels import (
@@ -32,6 +32,7 @@ from gateway.web.clients.forms import attempt
 from gateway.web.i18n import N_
 from gateway.web.shell import StaffDep, go, parse_uuid
 from gateway.workflow.casework import assessments, opening, plans
+from gateway.workflow.casework import conferences as conference_service
 from gateway.workflow.casework.assessments import AssessmentOut
 from kernel.errors import RefhubError
 
@@ -49,6 +50,7 @@ _BANNERS = {
     "task-status": N_("Task updated."),
     "task-referral": N_("Referral linked. The task now follows the referral's status."),
     "review": N_("Review recorded."),
+    "conference": N_("Conference recorded. Its actions are now tasks of the plan."),
 }
 
 
@@ -73,6 +75,7 @@ def case_page(
     try:
         versions = assessments.list_assessments(staff.session, staff.caller, page.id)
         the_plan = plans.read_plan(staff.session, staff.caller, page.id)
+        meetings = conference_service.list_conferences(staff.session, staff.caller, page.id)
     except RefhubError as error:
         return refusal(staff, error)
     latest = versions[0] if versions else None
@@ -84,6 +87,7 @@ def case_page(
         latest=latest,
         earlier=versions[1:],
         plan=the_plan,
+        conferences=meetings,
         items=_index(versions),
         strengths=entries(latest, "strengths"),
         barriers=entries(latest, "barriers"),
@@ -122,3 +126,4 @@ router.include_router(plan.router)
 router.include_router(goals.router)
 router.include_router(tasks.router)
 router.include_router(shared.router)
+router.include_router(conferences.router)

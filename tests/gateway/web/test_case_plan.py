@@ -262,3 +262,48 @@ def test_a_task_is_linked_to_a_referral_the_organisation_sent(
     shown = web.get(f"/ui/cases/{case_id}").text
     assert f'href="/ui/referrals/{referral_id}"' in shown
     assert network.receiver.org.name in text_of(web.get(f"/ui/cases/{case_id}"))
+
+
+def test_a_conference_is_recorded_with_its_actions_as_tasks(
+    db: Session, desk: tuple[StaffClient, uuid.UUID, Account]
+) -> None:
+    web, client_id, _account = desk
+    case_id = _open(web, client_id)
+    assert _assess(web, case_id).status_code == 303
+    assert _post(web, f"/ui/cases/{case_id}/plan", {"ends_when": "Later"}).status_code == 303
+    goal = _post(
+        web,
+        f"/ui/cases/{case_id}/goals/new",
+        {
+            "domain": "health",
+            "target_on": _day(TODAY + dt.timedelta(days=90)),
+            "family_words": "Sleep without nightmares",
+        },
+    )
+    goal_id = goal.headers["location"].rsplit("#goal-", 1)[-1]
+    url = f"/ui/cases/{case_id}/conferences/new"
+    assert "Who took part" in web.get(url).text
+    meeting = {
+        "held_on": _day(TODAY),
+        "next_meeting_on": _day(TODAY + dt.timedelta(days=30)),
+        "person-0-name": "Amal",
+        "person-0-role": "mother",
+        "person-0-family": "yes",
+        "person-1-name": "Interpreter",
+        "decisions": "Weekly counselling; her sister goes with her.",
+        "action-0-goal": goal_id,
+        "action-0-text": "Book weekly sessions",
+        "action-0-who": "organisation",
+        "action-1-text": "Find a bus pass",
+        "action-1-who": "family",
+    }
+    missing = _post(web, url, meeting)  # the second action names no goal
+    assert missing.status_code == 422
+    assert 'id="action-1-goal-error"' in missing.text and "Find a bus pass" in missing.text
+    saved = _post(web, url, {**meeting, "action-1-goal": goal_id})
+    assert saved.status_code == 303, saved.text
+    shown = text_of(web.get(saved.headers["location"]))
+    assert "Conference recorded" in shown and "Weekly counselling" in shown
+    assert "Who took part: Amal, Interpreter" in shown
+    assert "Book weekly sessions" in shown and "Find a bus pass" in shown
+    assert "0 of 2 tasks done" in shown
