@@ -163,6 +163,9 @@ def test_a_case_from_opening_to_a_task_with_progress(
     barriers = next(iter(newer.domains.values())).barriers
     assert [b.id for b in barriers[:2]] == [b.id for b in health.barriers]
     assert barriers[2].id not in {b.id for b in health.barriers}
+    page = web.get(f"/ui/cases/{case_id}").text
+    earlier = page.split("<summary>", 1)[1]  # version 1 still reads as it was, folded
+    assert "Version 1, assessed on" in earlier and "Waiting lists of 6 months" in earlier
 
 
 def test_bad_input_is_shown_at_the_field_never_a_500(
