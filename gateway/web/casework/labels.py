@@ -98,7 +98,9 @@ RESPONSIBLE_LABELS: dict[str, str] = {
 #: A case's stage (`Case.stage`): a case opened by a referral starts at "linking".
 STAGE_LABELS: dict[str, str] = {
     "engagement": N_("Engagement (getting to know the family)"),
+    "planning": N_("Planning (goals and the service plan)"),
     "linking": N_("Linking to services"),
+    "monitoring": N_("Coordination and monitoring"),
     "closed": N_("Closed"),
 }
 

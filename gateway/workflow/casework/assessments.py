@@ -302,6 +302,8 @@ def record_assessment(
         ),
     )
     session.add(row)
+    if case.stage == "engagement":
+        case.stage = "planning"  # assessed: goals and the plan come next
     session.flush()
     audit.record(
         session,

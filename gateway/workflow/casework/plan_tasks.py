@@ -242,6 +242,10 @@ def _set_status(session: Session, task: PlanTask, status: TaskStatus, note: str 
         data = access.open_sealed(session, task.client_id, "plan-task", task.id, task.sealed)
         data["status_note"] = note
         task.sealed = access.seal(session, task.client_id, "plan-task", task.id, data)
+    if status in (TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED):
+        case = session.get(Case, task.case_id)
+        if case is not None and case.stage in ("planning", "linking"):
+            case.stage = "monitoring"  # services started: coordination and monitoring
     goal = session.get(Goal, task.goal_id)
     if goal is not None:
         goal.updated_at = task.updated_at

@@ -96,6 +96,8 @@ def put_plan(session: Session, caller: Caller, case_id: uuid.UUID, body: PlanIn)
             sealed=b"",
         )
         session.add(plan)
+        if case.stage in ("engagement", "planning"):
+            case.stage = "linking"  # the plan is written: linking to services comes next
     elif body.review_every_days:
         plan.review_every_days = body.review_every_days
     plan.assessment_id = latest.id if latest else None

@@ -98,8 +98,10 @@ def _start(team: Team) -> tuple[str, dict[str, Any], dict[str, Any]]:
     opened = team.sender.post("/cases", json={"client_id": str(team.network.client_id)})
     assert opened.status_code == 201, opened.text
     case_id = opened.json()["id"]
+    assert opened.json()["stage"] == "engagement"
     assessed = team.sender.post(f"/cases/{case_id}/assessments", json=_assessment())
     assert assessed.status_code == 201, assessed.text
+    assert team.sender.get(f"/cases/{case_id}").json()["stage"] == "planning"
     a = assessed.json()
     plan = team.sender.put(
         f"/cases/{case_id}/plan",
@@ -165,6 +167,7 @@ def test_a_task_fulfilled_by_a_referral_shows_progress_on_both_sides(
             answer["outputs"] = [{"description": "Six sessions", "performed": str(TODAY)}]
         moved = team.network.receiver.post(f"/referrals/{rid}/status", json=answer)
         assert moved.status_code == 200, moved.text
+    assert team.sender.get(f"/cases/{case_id}").json()["stage"] == "monitoring"
     plan = team.sender.get(f"/cases/{case_id}/plan").json()
     mine = plan["goals"][0]
     assert mine["tasks"][0]["status"] == "completed"
