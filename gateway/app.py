@@ -64,6 +64,7 @@ from gateway.workflow import notes_router as workflow_notes_router
 from gateway.workflow import reports_router as workflow_reports_router
 from gateway.workflow import router as workflow_router
 from gateway.workflow import settings_router as workflow_settings_router
+from gateway.workflow.casework import qa_router as casework_qa_router
 from gateway.workflow.casework import router as casework_router
 from kernel import __version__
 from kernel.settings import get_settings
@@ -186,6 +187,7 @@ def create_app(runtime: Runtime | None = None, *, run_relay: bool = True) -> Fas
     app.include_router(workflow_cases_router.cases_router)
     app.include_router(workflow_notes_router.notes_router)
     app.include_router(casework_router.casework_router)
+    app.include_router(casework_qa_router.qa_router)
     app.include_router(workflow_fhir_router.router)
     app.include_router(workflow_settings_router.router)
     app.include_router(workflow_reports_router.router)

@@ -19,6 +19,7 @@ TASK_MODULES = (
     "gateway.delivery.subscription_tasks",
     "gateway.workflow.tasks",
     "gateway.workflow.monitor",
+    "gateway.workflow.casework.qa_tasks",
 )
 
 

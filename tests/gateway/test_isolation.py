@@ -161,6 +161,10 @@ BODIES: dict[tuple[str, str], Any] = {
         "why": "Intrusion",
     },
     ("PATCH", "/plan-tasks/{task_id}"): {"status": "cancelled"},
+    ("POST", "/cases/{case_id}/reviews-requested"): {"subject": "closure"},
+    ("POST", "/supervision/{review_id}/decision"): {"decision": "approved"},
+    ("POST", "/cases/{case_id}/file-review"): None,
+    ("POST", "/supervision/file-reviews/{file_review_id}/findings"): {"findings": "Intruder"},
     ("POST", "/cases/{case_id}/conferences"): {
         "held_on": "2026-01-05",
         "participants": [{"name": "Intruder"}],
@@ -259,6 +263,7 @@ def test_a_foreign_organisation_learns_nothing(
     ids["document_id"] = document_of(db, ours.org.id, ids["person_id"])
     ids["case_id"] = _case_of(db, ours.org.id, ids["person_id"])
     ids["goal_id"] = uuid.uuid4()  # the case's plan routes answer 404 before any goal
+    ids["review_id"] = ids["file_review_id"] = uuid.uuid4()  # supervisors only: 403 first
     secrets = (ours.org.name, ours.user.email)  # ids appear only where the caller sent them
     walked = 0
     for method, path in _operations(app):

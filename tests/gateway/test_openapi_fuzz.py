@@ -100,6 +100,8 @@ STATED_RULES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     # `since` before `until`.
     "GET /reports/referrals": (("invalid-window", "must be before"),),
+    # A month still to come cannot be sampled (today's date decides).
+    "POST /supervision/samples": (("casework-invalid", "still to come"),),
     # Criteria may only name the caller's own organisation.
     "POST /fhir/Subscription": (("invalid-subscription", "your own organisation"),),
     # A consent's recipient organisation must be one the network has (stored state).

@@ -36,6 +36,7 @@ TABS = (
     ("/ui/team", N_("Dashboard"), "dashboard"),
     ("/ui/team/referrals?late=1&period=all", N_("Late now"), "late"),
     ("/ui/team/workers", N_("Case workers"), "workers"),
+    ("/ui/team/reviews", N_("Review requests"), "reviews"),
 )
 
 

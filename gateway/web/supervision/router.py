@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.web.supervision import dashboard, drill, workers
+from gateway.web.supervision import dashboard, drill, reviews, workers
 
 __all__ = ["router"]
 
@@ -14,3 +14,4 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 router.include_router(dashboard.routes)
 router.include_router(drill.routes)
 router.include_router(workers.routes)
+router.include_router(reviews.routes)
