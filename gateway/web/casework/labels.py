@@ -12,6 +12,8 @@ __all__ = [
     "KIND_LABELS",
     "LIFECYCLE_LABELS",
     "RESPONSIBLE_LABELS",
+    "REVIEW_BUTTONS",
+    "REVIEW_SUBJECTS",
     "RISK_LABELS",
     "SERVICE_MESSAGES",
     "SEVERITY_LABELS",
@@ -136,3 +138,16 @@ SERVICE_MESSAGES = (
     N_("Only case workers and supervisors open cases."),
     N_("Only case workers and supervisors see shared plans."),
 )
+
+
+#: What a supervisor reviews, and the case page's button asking for it.
+REVIEW_SUBJECTS: dict[str, str] = {
+    "assessment": N_("Assessment"),
+    "plan": N_("Service plan"),
+    "closure": N_("Closing the case"),
+}
+REVIEW_BUTTONS: dict[str, str] = {
+    "assessment": N_("Ask for a review of the assessment"),
+    "plan": N_("Ask for a review of the plan"),
+    "closure": N_("Ask for a review before closing"),
+}

@@ -14,7 +14,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from consent.errors import ConsentNotFound
 from gateway.auth.errors import Forbidden
-from gateway.web.casework import assessment, conferences, goals, plan, shared, tasks
+from gateway.web.casework import (
+    assessment,
+    conferences,
+    goals,
+    plan,
+    review_requests,
+    shared,
+    tasks,
+)
 from gateway.web.casework.common import CasePage, case_or_page, not_found, refusal
 from gateway.web.casework.items import Entry, entries
 from gateway.web.casework.labels import (
@@ -23,6 +31,8 @@ from gateway.web.casework.labels import (
     KIND_LABELS,
     LIFECYCLE_LABELS,
     RESPONSIBLE_LABELS,
+    REVIEW_BUTTONS,
+    REVIEW_SUBJECTS,
     RISK_LABELS,
     SEVERITY_LABELS,
     STAGE_LABELS,
@@ -31,7 +41,7 @@ from gateway.web.casework.labels import (
 from gateway.web.clients.forms import attempt
 from gateway.web.i18n import N_
 from gateway.web.shell import StaffDep, go, parse_uuid
-from gateway.workflow.casework import assessments, opening, plans
+from gateway.workflow.casework import assessments, opening, plans, supervision
 from gateway.workflow.casework import conferences as conference_service
 from gateway.workflow.casework.assessments import AssessmentOut
 from kernel.errors import RefhubError
@@ -51,6 +61,7 @@ _BANNERS = {
     "task-referral": N_("Referral linked. The task now follows the referral's status."),
     "review": N_("Review recorded."),
     "conference": N_("Conference recorded. Its actions are now tasks of the plan."),
+    "review-asked": N_("Review asked for. Your organisation's supervisors see it in their queue."),
 }
 
 
@@ -76,6 +87,7 @@ def case_page(
         versions = assessments.list_assessments(staff.session, staff.caller, page.id)
         the_plan = plans.read_plan(staff.session, staff.caller, page.id)
         meetings = conference_service.list_conferences(staff.session, staff.caller, page.id)
+        asked = supervision.case_reviews(staff.session, staff.caller, page.id)
     except RefhubError as error:
         return refusal(staff, error)
     latest = versions[0] if versions else None
@@ -88,6 +100,8 @@ def case_page(
         earlier=versions[1:],
         plan=the_plan,
         conferences=meetings,
+        supervision_reviews=asked,
+        pending_subjects={r.subject.value for r in asked if r.decision == "pending"},
         items=_index(versions),
         strengths=entries(latest, "strengths"),
         barriers=entries(latest, "barriers"),
@@ -100,6 +114,8 @@ def case_page(
         achievement_labels=ACHIEVEMENT_LABELS,
         task_status_labels=TASK_STATUS_LABELS,
         responsible_labels=RESPONSIBLE_LABELS,
+        review_subjects=REVIEW_SUBJECTS,
+        review_buttons=REVIEW_BUTTONS,
         **page.context(),
     )
 
@@ -127,3 +143,4 @@ router.include_router(goals.router)
 router.include_router(tasks.router)
 router.include_router(shared.router)
 router.include_router(conferences.router)
+router.include_router(review_requests.router)

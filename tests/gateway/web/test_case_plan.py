@@ -310,3 +310,30 @@ def test_a_conference_is_recorded_with_its_actions_as_tasks(
     assert "Who took part: Amal, Interpreter" in shown
     assert "Book weekly sessions" in shown and "Find a bus pass" in shown
     assert "0 of 2 tasks done" in shown
+
+
+def test_a_worker_asks_for_a_review_and_reads_the_supervisors_comments(
+    db: Session,
+    desk: tuple[StaffClient, uuid.UUID, Account],
+    make_account: MakeAccount,
+    staff_client: Callable[[Account], StaffClient],
+) -> None:
+    web, client_id, account = desk
+    case_id = _open(web, client_id)
+    assert "Ask for a review of the assessment" not in web.get(f"/ui/cases/{case_id}").text
+    assert _assess(web, case_id).status_code == 303
+    asked = _post(web, f"/ui/cases/{case_id}/review-requests", {"subject": "assessment"})
+    assert asked.status_code == 303, asked.text
+    shown = text_of(web.get(asked.headers["location"]))
+    assert "Review asked for" in shown and "Waiting for a supervisor" in shown
+    assert "Ask for a review of the assessment" not in shown  # one pending request
+
+    supervisor = staff_client(make_account(org=account.org, roles=(Role.SUPERVISOR,)))
+    queue = supervisor.get("/supervision/queue").json()["items"]
+    decided = supervisor.post(
+        f"/supervision/{queue[0]['id']}/decision",
+        json={"decision": "returned", "comments": "Add the family's own view of housing."},
+    )
+    assert decided.status_code == 200, decided.text
+    shown = text_of(web.get(f"/ui/cases/{case_id}"))
+    assert "Returned for changes" in shown and "Add the family's own view of housing." in shown
