@@ -37,6 +37,7 @@ TABS = (
     ("/ui/team/referrals?late=1&period=all", N_("Late now"), "late"),
     ("/ui/team/workers", N_("Case workers"), "workers"),
     ("/ui/team/reviews", N_("Review requests"), "reviews"),
+    ("/ui/team/files", N_("Case files"), "files"),
 )
 
 

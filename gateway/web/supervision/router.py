@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.web.supervision import dashboard, drill, reviews, workers
+from gateway.web.supervision import dashboard, drill, files, reviews, workers
 
 __all__ = ["router"]
 
@@ -15,3 +15,4 @@ router.include_router(dashboard.routes)
 router.include_router(drill.routes)
 router.include_router(workers.routes)
 router.include_router(reviews.routes)
+router.include_router(files.routes)
