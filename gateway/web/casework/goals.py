@@ -146,6 +146,23 @@ def goal_of(staff: Staff, page: CasePage, goal_id: str) -> GoalOut | None:
     return next((g for g in plan.goals if g.id == wanted), None) if plan else None
 
 
+def goal_page(
+    staff: Staff, case_id: str, goal_id: str, action: str
+) -> tuple[CasePage, GoalOut] | Response:
+    """The case and the goal of a page's path, or the page to answer instead (the 404
+    page, or the refusal page)."""
+    page = case_or_page(staff, case_id, action)
+    if not isinstance(page, CasePage):
+        return page
+    try:
+        goal = goal_of(staff, page, goal_id)
+    except RefhubError as error:
+        return refusal(staff, error)
+    if goal is None:
+        return not_found(staff)
+    return page, goal
+
+
 def _status_page(
     staff: Staff,
     page: CasePage,
@@ -170,15 +187,10 @@ def _status_page(
 
 @router.get("/cases/{case_id}/goals/{goal_id}/status", response_class=HTMLResponse)
 def goal_status_form(staff: StaffDep, case_id: str, goal_id: str) -> Response:
-    page = case_or_page(staff, case_id, "goal.write")
-    if not isinstance(page, CasePage):
-        return page
-    try:
-        goal = goal_of(staff, page, goal_id)
-    except RefhubError as error:
-        return refusal(staff, error)
-    if goal is None:
-        return not_found(staff)
+    found = goal_page(staff, case_id, goal_id, "goal.write")
+    if not isinstance(found, tuple):
+        return found
+    page, goal = found
     form = {
         "lifecycle_status": goal.lifecycle_status.value,
         "achievement_status": goal.achievement_status.value if goal.achievement_status else "",
@@ -190,15 +202,10 @@ def goal_status_form(staff: StaffDep, case_id: str, goal_id: str) -> Response:
 def change_goal_status(staff: StaffDep, case_id: str, goal_id: str, posted: PostedDep) -> Response:
     """Change the goal's lifecycle and achievement status, then back to the goal."""
     staff.check_csrf(one(posted, "csrf_token"))
-    page = case_or_page(staff, case_id, "goal.write")
-    if not isinstance(page, CasePage):
-        return page
-    try:
-        goal = goal_of(staff, page, goal_id)
-    except RefhubError as error:
-        return refusal(staff, error)
-    if goal is None:
-        return not_found(staff)
+    found = goal_page(staff, case_id, goal_id, "goal.write")
+    if not isinstance(found, tuple):
+        return found
+    page, goal = found
     form = {k: one(posted, k) for k in ("lifecycle_status", "achievement_status")}
     problems: Problems = []
     if form["lifecycle_status"] not in LIFECYCLE_LABELS:

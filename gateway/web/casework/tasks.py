@@ -21,7 +21,7 @@ from gateway.web.casework.common import (
     service_problem,
     typed_day,
 )
-from gateway.web.casework.goals import goal_of
+from gateway.web.casework.goals import goal_page
 from gateway.web.casework.labels import DOMAIN_LABELS, RESPONSIBLE_LABELS, TASK_STATUS_LABELS
 from gateway.web.clients.forms import Problems, attempt
 from gateway.web.i18n import N_
@@ -74,15 +74,10 @@ def _task_page(
 
 @router.get("/cases/{case_id}/goals/{goal_id}/tasks/new", response_class=HTMLResponse)
 def task_form(staff: StaffDep, case_id: str, goal_id: str) -> Response:
-    page = case_or_page(staff, case_id, "plan-task.write")
-    if not isinstance(page, CasePage):
-        return page
-    try:
-        goal = goal_of(staff, page, goal_id)
-    except RefhubError as error:
-        return refusal(staff, error)
-    if goal is None:
-        return not_found(staff)
+    found = goal_page(staff, case_id, goal_id, "plan-task.write")
+    if not isinstance(found, tuple):
+        return found
+    page, goal = found
     form = {"description": "", "responsible": "organisation", "partner": "", "due_on": ""}
     return _task_page(staff, page, goal, form, [])
 
@@ -91,15 +86,10 @@ def task_form(staff: StaffDep, case_id: str, goal_id: str) -> Response:
 def add_task(staff: StaffDep, case_id: str, goal_id: str, posted: PostedDep) -> Response:
     """Add the task under the goal, then back to the goal."""
     staff.check_csrf(one(posted, "csrf_token"))
-    page = case_or_page(staff, case_id, "plan-task.write")
-    if not isinstance(page, CasePage):
-        return page
-    try:
-        goal = goal_of(staff, page, goal_id)
-    except RefhubError as error:
-        return refusal(staff, error)
-    if goal is None:
-        return not_found(staff)
+    found = goal_page(staff, case_id, goal_id, "plan-task.write")
+    if not isinstance(found, tuple):
+        return found
+    page, goal = found
     form = {k: one(posted, k) for k in ("description", "responsible", "partner", "due_on")}
     problems: Problems = []
     if not form["description"].strip():
@@ -136,6 +126,23 @@ def add_task(staff: StaffDep, case_id: str, goal_id: str, posted: PostedDep) -> 
     except RefhubError as error:
         return refusal(staff, error)
     return go(f"/ui/cases/{page.id}?done=task#task-{task.id}")
+
+
+def _task_page_of(
+    staff: Staff, case_id: str, task_id: str, action: str
+) -> tuple[CasePage, tuple[GoalOut, TaskOut]] | Response:
+    """The case and the task (with its goal) of a page's path, or the page to answer
+    instead (the 404 page, or the refusal page)."""
+    page = case_or_page(staff, case_id, action)
+    if not isinstance(page, CasePage):
+        return page
+    try:
+        found = _task_of(staff, page, task_id)
+    except RefhubError as error:
+        return refusal(staff, error)
+    if found is None:
+        return not_found(staff)
+    return page, found
 
 
 def _task_of(staff: Staff, page: CasePage, task_id: str) -> tuple[GoalOut, TaskOut] | None:
@@ -187,15 +194,10 @@ def _status_page(
 
 @router.get("/cases/{case_id}/tasks/{task_id}/status", response_class=HTMLResponse)
 def task_status_form(staff: StaffDep, case_id: str, task_id: str) -> Response:
-    page = case_or_page(staff, case_id, "plan-task.write")
-    if not isinstance(page, CasePage):
-        return page
-    try:
-        found = _task_of(staff, page, task_id)
-    except RefhubError as error:
-        return refusal(staff, error)
-    if found is None:
-        return not_found(staff)
+    looked = _task_page_of(staff, case_id, task_id, "plan-task.write")
+    if not isinstance(looked, tuple):
+        return looked
+    page, found = looked
     form = {"status": found[1].status.value, "status_note": found[1].status_note}
     return _status_page(staff, page, found, form, [])
 
@@ -204,15 +206,10 @@ def task_status_form(staff: StaffDep, case_id: str, task_id: str) -> Response:
 def update_task(staff: StaffDep, case_id: str, task_id: str, posted: PostedDep) -> Response:
     """Save the task's status and note, then back to the task on the case page."""
     staff.check_csrf(one(posted, "csrf_token"))
-    page = case_or_page(staff, case_id, "plan-task.write")
-    if not isinstance(page, CasePage):
-        return page
-    try:
-        found = _task_of(staff, page, task_id)
-    except RefhubError as error:
-        return refusal(staff, error)
-    if found is None:
-        return not_found(staff)
+    looked = _task_page_of(staff, case_id, task_id, "plan-task.write")
+    if not isinstance(looked, tuple):
+        return looked
+    page, found = looked
     form = {k: one(posted, k) for k in ("status", "status_note")}
     body, problems = parse_task_update(staff, form["status"], form["status_note"])
     if body is None:
@@ -276,15 +273,10 @@ def _link_page(
 
 @router.get("/cases/{case_id}/tasks/{task_id}/referral", response_class=HTMLResponse)
 def link_form(staff: StaffDep, case_id: str, task_id: str) -> Response:
-    page = case_or_page(staff, case_id, "plan-task.write")
-    if not isinstance(page, CasePage):
-        return page
-    try:
-        found = _task_of(staff, page, task_id)
-    except RefhubError as error:
-        return refusal(staff, error)
-    if found is None:
-        return not_found(staff)
+    looked = _task_page_of(staff, case_id, task_id, "plan-task.write")
+    if not isinstance(looked, tuple):
+        return looked
+    page, found = looked
     form = {"referral": str(found[1].referral_id or "")}
     return _link_page(staff, page, found, form, [])
 
@@ -293,15 +285,10 @@ def link_form(staff: StaffDep, case_id: str, task_id: str) -> Response:
 def link_referral(staff: StaffDep, case_id: str, task_id: str, posted: PostedDep) -> Response:
     """Name the referral that fulfils the task, then back to the task."""
     staff.check_csrf(one(posted, "csrf_token"))
-    page = case_or_page(staff, case_id, "plan-task.write")
-    if not isinstance(page, CasePage):
-        return page
-    try:
-        found = _task_of(staff, page, task_id)
-    except RefhubError as error:
-        return refusal(staff, error)
-    if found is None:
-        return not_found(staff)
+    looked = _task_page_of(staff, case_id, task_id, "plan-task.write")
+    if not isinstance(looked, tuple):
+        return looked
+    page, found = looked
     form = {"referral": one(posted, "referral")}
     referral = parse_uuid(form["referral"])
     if referral is None:
