@@ -75,9 +75,7 @@ def test_an_org_admin_sets_the_case_planning_rules(
     admin = people("Layla Haddad", org_name="Westside Family Services", roles=(Role.ORG_ADMIN,))
     page = sign_in(new_context(), hub, admin)
     page.goto(f"{hub}/ui/admin")
-    page.get_by_role("navigation", name="Organisation administration").get_by_role(
-        "link", name="Case planning"
-    ).click()
+    page.get_by_role("link", name="Set the case planning rules").click()
     expect(page.get_by_label("Review plans every")).to_have_value("90")
     page.get_by_label("Review plans every").fill("3")
     page.get_by_role("button", name="Save case planning rules").click()
