@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from gateway.auth import people
 from gateway.auth.models import Organisation, OrgStatus
 from gateway.workflow.casework import access, assessments, plan_tasks, planning
-from gateway.workflow.casework.models import CaseConference, Goal, PlanTask
+from gateway.workflow.casework.models import CaseConference, Goal, Plan, PlanTask
 from gateway.workflow.casework.schemas import TaskIn, TaskOut
+from gateway.workflow.models import Case
 from kernel.caller import Caller
 from kernel.db import new_id, utcnow
 
@@ -77,8 +78,11 @@ class ConferenceOut(BaseModel):
     written_at: dt.datetime
 
 
-def _check(session: Session, caller: Caller, case_id: uuid.UUID, body: ConferenceIn) -> None:
-    """Everything about the meeting and its actions, before anything is written."""
+def _check(
+    session: Session, caller: Caller, case_id: uuid.UUID, body: ConferenceIn
+) -> tuple[Case, Plan]:
+    """The case (locked) and its plan, once everything about the meeting and its actions
+    is checked, before anything is written."""
     case, plan = planning.plan_for_write(session, caller, case_id, "conference.write")
 
     def refuse(detail: str, location: str) -> Exception:
@@ -107,6 +111,7 @@ def _check(session: Session, caller: Caller, case_id: uuid.UUID, body: Conferenc
         if action.goal_id not in goals:
             raise refuse("This is not a goal of this case's plan.", f"body.actions.{index}.goal_id")
         plan_tasks.check_task(session, caller, case, action, at=f"body.actions.{index}")
+    return case, plan
 
 
 def record_conference(
@@ -119,8 +124,7 @@ def record_conference(
         CaseworkInvalid (a meeting in the future, a next meeting not after it, an
         organisation or goal that is not right, an action `check_task` refuses).
     """
-    _check(session, caller, case_id, body)
-    case, _plan = planning.plan_for_write(session, caller, case_id, "conference.write")
+    case, _plan = _check(session, caller, case_id, body)
     author = people.names_of(session, [caller.actor]).get(caller.actor)
     conference = CaseConference(
         id=new_id(),

@@ -19,7 +19,7 @@ from gateway.auth.errors import Forbidden
 from gateway.auth.models import Organisation
 from gateway.workflow.casework import access, goals, plan_tasks
 from gateway.workflow.casework.models import CaseNoteLink, Goal, PlanTask
-from gateway.workflow.casework.schemas import SharedGoal, SharedNote
+from gateway.workflow.casework.schemas import SharedGoal, SharedNote, TaskOut
 from gateway.workflow.models import Case, CaseNote, CaseStatus, Referral
 from kernel import audit
 from kernel.caller import Caller
@@ -74,7 +74,7 @@ def shared_goals(
                 continue
             owners[goal.id] = case.owner_org_id
             every = plan_tasks.tasks_of(session, [goal.id])
-            own = plan_tasks.tasks_of(session, [goal.id], of_org=org)
+            own = _own_tasks(session, every, org)
             out.append(
                 SharedGoal(
                     goal=goals.goal_out(session, goal, own, progress_of=every),
@@ -146,3 +146,14 @@ def _shared_notes(
             )
         )
     return dict(out)
+
+
+def _own_tasks(session: Session, tasks: list[TaskOut], org: uuid.UUID) -> list[TaskOut]:
+    """Of opened `tasks`, those the partner `org` carries out (responsible for it, or the
+    receiver of the referral fulfilling it); nothing is opened again."""
+    out = []
+    for task in tasks:
+        referral = session.get(Referral, task.referral_id) if task.referral_id else None
+        if task.responsible_org_id == org or (referral and referral.owner_org_id == org):
+            out.append(task)
+    return out
