@@ -43,7 +43,7 @@ from adapters.errors import (
 from adapters.fhir.normalise import normalise_bundle
 from adapters.format import Format
 from adapters.html.render import render_fragment
-from adapters.minimise import MinimisationReport, Removal, minimise
+from adapters.minimise import MinimisationReport, Removal, minimise, minimise_json
 from adapters.packet.build import build_packet
 from adapters.packet.read import read_packet
 from adapters.packet.refs import HUB_TYPES, check_packet, packet_dict, packet_from_dict
@@ -97,6 +97,7 @@ __all__ = [
     "get_reader",
     "get_writer",
     "minimise",
+    "minimise_json",
     "normalise_bundle",
     "packet_dict",
     "packet_from_dict",

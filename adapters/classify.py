@@ -162,20 +162,20 @@ def _iter(data: Json) -> Iterator[Classified]:
             yield Classified(entry.get("fullUrl", ""), resource["resourceType"], path, category)
 
 
-def classify(packet: Bundle) -> list[Classified]:
+def classify(packet: Bundle | Json) -> list[Classified]:
     """Every categorised resource and element of a packet, in Bundle order.
 
     Args:
-        packet: a referral packet.
+        packet: a referral packet (the Bundle, or its FHIR JSON as `packet_dict` gives it).
 
     Returns:
         One :class:`Classified` per resource that belongs wholly to a category and per
         categorised element of the structural resources (Patient, ServiceRequest, Task,
         CarePlan...). Content not listed is structural and has no category.
     """
-    return list(_iter(packet_dict(packet)))
+    return list(_iter(packet if isinstance(packet, dict) else packet_dict(packet)))
 
 
-def categories_present(packet: Bundle) -> frozenset[DataCategory]:
+def categories_present(packet: Bundle | Json) -> frozenset[DataCategory]:
     """The data categories a packet discloses (what a consent must permit to send it whole)."""
     return frozenset(c.category for c in classify(packet))

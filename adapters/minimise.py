@@ -5,6 +5,7 @@ This is the only place in the hub that strips data from a packet. Everything els
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from adapters.categories import DataCategory, parse_categories
 from adapters.classify import classify_resource
+from adapters.errors import PacketInvalid
 from adapters.packet.refs import (
     Path,
     check_packet,
@@ -20,9 +22,10 @@ from adapters.packet.refs import (
     iter_references,
     packet_dict,
     packet_from_dict,
+    reference_problems,
 )
 
-__all__ = ["MinimisationReport", "Removal", "minimise"]
+__all__ = ["MinimisationReport", "Removal", "minimise", "minimise_json"]
 
 Json = dict[str, Any]
 
@@ -144,8 +147,39 @@ def minimise(
         FieldInvalid: a permitted category code is unknown.
         PacketInvalid: the result would not be a valid packet (a hub bug).
     """
+    data, report = _minimise(packet_dict(packet), permitted)
+    result = packet_from_dict(data)
+    check_packet(result)
+    return result, report
+
+
+def minimise_json(
+    data: Json, permitted: Iterable[DataCategory | str]
+) -> tuple[Json, MinimisationReport]:
+    """`minimise` on a packet's FHIR JSON (as `packet_dict` gives it), for the paths that
+    hold the JSON already: the same removals, on a copy; `data` is left as it was.
+
+    When something was removed the result is validated again (R4B models) and its
+    references checked; when nothing was, the copy is the packet it was given.
+
+    Raises:
+        FieldInvalid: a permitted category code is unknown.
+        PacketInvalid: the result would not be a valid packet (a hub bug).
+    """
+    data, report = _minimise(copy.deepcopy(data), permitted)
+    if report.removed:
+        packet_from_dict(data)
+        problems = reference_problems(data)
+        if problems:
+            raise PacketInvalid("; ".join(problems), location="Bundle")
+    return data, report
+
+
+def _minimise(
+    data: Json, permitted: Iterable[DataCategory | str]
+) -> tuple[Json, MinimisationReport]:
+    """The removals, in place on `data`."""
     allowed = parse_categories(str(c) for c in permitted)
-    data = packet_dict(packet)
     removed: list[Removal] = []
     kept: list[Json] = []
     gone: set[str] = set()
@@ -160,9 +194,12 @@ def minimise(
                 continue
         else:
             denied = [(p, c) for p, c in rules if c not in allowed]
-            _delete_all(resource, [p for p, _ in denied])
-            removed.extend(Removal(entry["fullUrl"], kind, format_path(p), c) for p, c in denied)
-            entry["resource"] = _prune(resource)
+            if denied:
+                _delete_all(resource, [p for p, _ in denied])
+                removed.extend(
+                    Removal(entry["fullUrl"], kind, format_path(p), c) for p, c in denied
+                )
+                entry["resource"] = _prune(resource)
         kept.append(entry)
     while _drop_references(kept, gone, removed):
         orphans = [
@@ -175,6 +212,4 @@ def minimise(
             removed.append(Removal(e["fullUrl"], "Provenance", "", None))
         kept = [e for e in kept if e not in orphans]
     data["entry"] = kept
-    result = packet_from_dict(data)
-    check_packet(result)
-    return result, MinimisationReport(allowed, tuple(removed))
+    return data, MinimisationReport(allowed, tuple(removed))

@@ -169,6 +169,7 @@ def start_hub(
     data_dir: Path,
     workers: int,
     log_level: str = "info",
+    worker_concurrency: int = 1,
 ) -> Hub:
     """Demo data loaded, then `refhub serve` (and a `refhub worker` with a broker)."""
     port = free_port()
@@ -193,7 +194,7 @@ def start_hub(
     hub.processes.append(subprocess.Popen(command, env=env, stdout=out, stderr=log))
     if broker_url:  # its log lines (stderr) go to the same file; Celery's banner apart
         banner = (data_dir / "worker.out").open("ab")
-        worker = [REFHUB, "worker", "--concurrency", "1"]
+        worker = [REFHUB, "worker", "--concurrency", str(worker_concurrency)]
         hub.processes.append(subprocess.Popen(worker, env=env, stdout=banner, stderr=log))
     try:
         _wait_for(hub.ready, timeout=60, what=f"refhub serve on {base}")

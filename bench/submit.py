@@ -188,7 +188,7 @@ def print_table(levels: list[Level], backend: str, workers: int) -> None:
 
 def run(args: argparse.Namespace) -> list[Level]:
     postgres = args.backend == "postgresql"
-    workers = 2 if postgres else 1
+    workers = args.api_workers or (2 if postgres else 1)
     workdir = Path(tempfile.mkdtemp(prefix="refhub-bench-submit-"))
     hub_url, drop_hub = database(args.backend, workdir, "refhub_bench_submit")
     ceiling_url, drop_ceiling = database(args.backend, workdir, "refhub_bench_ceiling")
@@ -211,6 +211,7 @@ def run(args: argparse.Namespace) -> list[Level]:
             broker_url=args.redis if postgres else None,
             data_dir=make_data_dir(workdir / "data"),
             workers=workers,
+            worker_concurrency=args.worker_concurrency,
         )
         port = free_port()
         processes.append(
@@ -255,10 +256,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backend", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13", help="the broker")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up")
+    parser.add_argument(
+        "--api-workers",
+        type=int,
+        default=0,
+        help="uvicorn worker processes of refhub and of the ceiling (default 2; 1 on SQLite)",
+    )
+    parser.add_argument(
+        "--worker-concurrency",
+        type=int,
+        default=1,
+        help="pool processes of the delivery worker (`refhub worker --concurrency`)",
+    )
     args = parser.parse_args(argv)
     print(f"machine: {describe()}; load average {_loadavg()}")
     levels = run(args)
-    print_table(levels, args.backend, 2 if args.backend == "postgresql" else 1)
+    default = 2 if args.backend == "postgresql" else 1
+    print_table(levels, args.backend, args.api_workers or default)
     print(f"\nload average at the end: {_loadavg()} (other work on the machine skews both sides)")
 
 

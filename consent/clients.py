@@ -30,7 +30,7 @@ from consent.scope import visible_client_ids
 from kernel import audit
 from kernel.audit import Outcome
 from kernel.caller import Caller, CallerKind, Role
-from kernel.db import lock_key, new_id, utcnow
+from kernel.db import held, lock_key, new_id, utcnow
 from kernel.settings import get_settings
 
 __all__ = [
@@ -236,7 +236,7 @@ def open_for_client(session: Session, client_id: uuid.UUID, sealed: bytes, conte
 
 
 def _keyed(session: Session, client_id: uuid.UUID) -> tuple[Client, bytes, vault.Kek]:
-    client = session.get(Client, client_id)
+    client = held(session, Client, client_id)  # a submission seals three times
     if client is None:
         raise KeyUnavailable("no data key for this client")
     if client.wrapped_key is None:

@@ -41,7 +41,7 @@ from kernel import audit
 from kernel.audit import Outcome
 from kernel.caller import Caller, CallerKind, Role
 from kernel.crypto import sha256_hex
-from kernel.db import utcnow
+from kernel.db import held, utcnow
 
 __all__ = ["OVERRIDE_REASONS", "Decision", "Rule", "codes", "decide"]
 
@@ -109,21 +109,22 @@ def codes(text: str) -> frozenset[str]:
 
 
 def _rules(session: Session, client_id: uuid.UUID, now: dt.datetime) -> list[Rule]:
-    rows = session.execute(
-        select(Provision, ConsentRecord.id, ConsentRecord.recorded_at)
+    # One query: each provision in force with its named recipients (one row per recipient).
+    found = session.execute(
+        select(Provision, ConsentRecord.id, ConsentRecord.recorded_at, ProvisionRecipient)
         .join(ConsentRecord, ConsentRecord.id == Provision.record_id)
+        .outerjoin(ProvisionRecipient, ProvisionRecipient.provision_id == Provision.id)
         .where(ConsentRecord.client_id == client_id, in_force(now))
         .order_by(ConsentRecord.recorded_at, Provision.position)
     ).all()
-    if not rows:
-        return []
+    rows: list[tuple[Provision, uuid.UUID, dt.datetime]] = []
     recipients: dict[uuid.UUID, list[ProvisionRecipient]] = {}
-    for recipient in session.scalars(
-        select(ProvisionRecipient).where(
-            ProvisionRecipient.provision_id.in_([row[0].id for row in rows])
-        )
-    ):
-        recipients.setdefault(recipient.provision_id, []).append(recipient)
+    for provision, record_id, recorded_at, recipient in found:
+        if provision.id not in recipients:
+            recipients[provision.id] = []
+            rows.append((provision, record_id, recorded_at))
+        if recipient is not None:
+            recipients[provision.id].append(recipient)
     rules = []
     for provision, record_id, recorded_at in rows:
         named = recipients.get(provision.id, [])
@@ -230,8 +231,8 @@ def _check_override(
 
 
 def _erased(session: Session, client_id: uuid.UUID) -> bool:
-    erased_at = session.scalars(select(Client.erased_at).where(Client.id == client_id)).first()
-    return erased_at is not None
+    client = held(session, Client, client_id)  # the row sealing reads next, in one query
+    return client is not None and client.erased_at is not None
 
 
 def decide(

@@ -1,8 +1,9 @@
 """The audit chain: append-only, hash-chained records every write path adds to.
 
 `record()` is the one function callers use. Records are queued on the session and written
-just before it commits, so the chain head is locked only for the last moment of the
-transaction and a rolled-back transaction leaves no record. Each record holds the hash of
+just before it commits, after the transaction's other rows are flushed, so the chain head
+is locked only for the chain's own rows and the commit, and a rolled-back transaction
+leaves no record. Each record holds the hash of
 the one before it; `chain_hash()` is the single definition verifiers recompute.
 
 Rows hold pseudonyms, ids and digests (`kernel.crypto.sha256_hex` of the bytes disclosed),
@@ -184,9 +185,13 @@ def _lock_head(session: Session) -> AuditHead:
 def _append_pending(session: Session) -> None:
     if session.in_nested_transaction():
         return  # SQLAlchemy also calls this when a savepoint is released: wait for the end
-    pending: list[_Pending] = session.info.pop(_PENDING_KEY, [])
-    if not pending:
+    if not session.info.get(_PENDING_KEY):
         return
+    # Everything else the transaction writes goes out first, so that the head is locked
+    # only for the chain's own rows and the commit (the flush may itself audit, hence the
+    # pop after it).
+    session.flush()
+    pending: list[_Pending] = session.info.pop(_PENDING_KEY, [])
     head = _lock_head(session)
     first = head.seq + 1
     seq, prev = head.seq, head.hash

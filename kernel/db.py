@@ -13,7 +13,7 @@ import hashlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid, create_engine, event, text
 from sqlalchemy.engine import Connection, Dialect, Engine, make_url
@@ -33,6 +33,7 @@ __all__ = [
     "end_transaction",
     "engine_for",
     "forget_inherited_connections",
+    "held",
     "lock_key",
     "new_id",
     "ping",
@@ -227,6 +228,7 @@ def ping(engine: Engine) -> None:
 
 
 _MEMO_KEY = "refhub.db.transaction_memo"
+_M = TypeVar("_M")
 
 
 def transaction_memo(session: Session, name: str) -> dict[Any, Any]:
@@ -240,3 +242,19 @@ def transaction_memo(session: Session, name: str) -> dict[Any, Any]:
 def _forget_memos(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_MEMO_KEY, None)
+
+
+def held(session: Session, model: type[_M], key: Any) -> _M | None:
+    """`session.get(model, key)`, the object kept for the rest of the transaction.
+
+    The session's identity map holds unchanged objects weakly: a row looked up in one helper
+    and dropped is read again by the next helper that asks. This keeps it (per outermost
+    transaction, as `transaction_memo`), for the rows one request asks for several times.
+    """
+    memo = transaction_memo(session, "held")
+    found = memo.get((model, key))
+    if found is None:
+        found = session.get(model, key)
+        if found is not None:
+            memo[(model, key)] = found
+    return found

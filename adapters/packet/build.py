@@ -10,9 +10,10 @@ from fhir.resources.R4B.bundle import Bundle
 
 from adapters import codes
 from adapters.codes import coding
+from adapters.errors import PacketInvalid
 from adapters.packet.assessment import assessment, plan
 from adapters.packet.entries import EntryBuilder, Json, cc, name, org, telecom
-from adapters.packet.refs import check_packet, packet_from_dict
+from adapters.packet.refs import packet_from_dict, reference_problems
 from adapters.summary import model as m
 
 __all__ = ["ASSEMBLER", "assemble", "build_packet"]
@@ -258,15 +259,18 @@ def assemble(
         }
     )
     bundle_id = b.new_id()
-    packet = packet_from_dict(
-        {
-            "resourceType": "Bundle",
-            "id": bundle_id,
-            "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{bundle_id}"},
-            "type": "transaction",
-            "timestamp": recorded.isoformat(timespec="seconds"),
-            "entry": b.entries,
-        }
-    )
-    check_packet(packet)
+    data = {
+        "resourceType": "Bundle",
+        "id": bundle_id,
+        "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{bundle_id}"},
+        "type": "transaction",
+        "timestamp": recorded.isoformat(timespec="seconds"),
+        "entry": b.entries,
+    }
+    packet = packet_from_dict(data)
+    # References are checked on the JSON the models were built from (validation keeps
+    # reference strings as they are), not on a second serialisation of the models.
+    problems = reference_problems(data)
+    if problems:
+        raise PacketInvalid("; ".join(problems), location="Bundle")
     return packet

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from consent import clients as consent_clients
 from consent.errors import ClientErased, KeyUnavailable
@@ -205,10 +205,6 @@ def queue(
     written (safe under concurrent callers: the insert does nothing on conflict).
     """
     kind = MessageKind(kind)
-    if dedupe_key is not None:
-        existing = _by_dedupe_key(session, dedupe_key)
-        if existing is not None:
-            return existing
     message_id = new_id()
     values = {
         "id": message_id,
@@ -230,12 +226,14 @@ def queue(
     if dedupe_key is not None:
         statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
     inserted = session.execute(statement.returning(OutgoingMessage.id)).scalar()
-    if inserted is None:  # a concurrent caller won the dedupe key
+    if inserted is None:  # the dedupe key was used (by an earlier or a concurrent caller)
         existing = _by_dedupe_key(session, dedupe_key or "")
         assert existing is not None
         return existing
-    message = session.get(OutgoingMessage, message_id)
-    assert message is not None
+    # The row as written, without reading it back: what the INSERT held, as if loaded.
+    message = OutgoingMessage(**values)
+    make_transient_to_detached(message)
+    session.add(message)
     if kind in AT_EVENT:
         _seal_content(session, message)
     outbox.enqueue(session, SEND_TASK, {"message_id": str(message_id)})

@@ -23,6 +23,7 @@ from gateway.auth.models import Organisation
 from gateway.workflow import gravity
 from gateway.workflow.models import Referral
 from gateway.workflow.states import business_status_concept
+from kernel.db import held
 
 __all__ = [
     "ORG_SID",
@@ -40,7 +41,7 @@ URL_SYSTEM = "urn:ietf:rfc:3986"
 
 def org_reference(session: Session, organisation_id: uuid.UUID) -> dict[str, Any]:
     """A Reference to a network organisation: `Organization/{network organisation id}`."""
-    org = session.get(Organisation, organisation_id)
+    org = held(session, Organisation, organisation_id)
     ref: dict[str, Any] = {
         "reference": f"Organization/{organisation_id}",
         "identifier": {"system": ORG_SID, "value": str(organisation_id)},

@@ -35,7 +35,7 @@ from gateway.workflow.fhir_common import as_json
 from gateway.workflow.fhir_messages import read_communication_body
 from gateway.workflow.models import Referral
 from gateway.workflow.router import SubmissionBody, case_packet, etag, signed_or_plain
-from gateway.workflow.submit import submit
+from gateway.workflow.submit import Submitted, submit
 from kernel.caller import Caller
 
 __all__ = ["router"]
@@ -65,19 +65,30 @@ def _stored_location(referral: Referral, resource: dict[str, Any]) -> str | None
     return f"{kind}/{pid}/_history/1" if pid and kind in fhir_packet.SERVED_KINDS else None
 
 
-def _responses(
-    session: Session, body: dict[str, Any], issued: list[str], packet: Any, referral: Referral, *,
-    created: bool,
-) -> list[dict[str, Any]]:  # fmt: skip
-    """One response per request entry, in order (see the module docstring)."""
-    # The packet as normalised here, minimised as stored: same entries in the same order as
-    # the stored packet (also on a replay, whose ids are new), so ids map by position.
-    mine, _ = adapters.minimise(packet, referral.categories.split())
+def _stored_by_issued_id(
+    session: Session, packet: Any, done: Submitted
+) -> dict[str, dict[str, Any]]:
+    """The stored resources by the id this request's normalisation issued them."""
+    if done.packet is not None:  # stored by this request: under the ids issued here
+        return {str(e["resource"]["id"]): e["resource"] for e in done.packet.get("entry", [])}
+    # A replay: the packet as normalised now, minimised as stored, has the same entries in
+    # the same order as the stored packet, under new ids, so ids map by position.
+    referral = done.referral
+    mine, _ = adapters.minimise_json(adapters.packet_dict(packet), referral.categories.split())
     stored = content.open_packet(session, referral).get("entry", [])
     same: dict[str, dict[str, Any]] = {}
-    for m, s in zip(adapters.packet_dict(mine).get("entry", []), stored, strict=False):
+    for m, s in zip(mine.get("entry", []), stored, strict=False):
         if m["resource"]["resourceType"] == s["resource"]["resourceType"]:
             same[str(m["resource"]["id"])] = s["resource"]
+    return same
+
+
+def _responses(
+    session: Session, body: dict[str, Any], issued: list[str], packet: Any, done: Submitted
+) -> list[dict[str, Any]]:
+    """One response per request entry, in order (see the module docstring)."""
+    referral, created = done.referral, done.created
+    same = _stored_by_issued_id(session, packet, done)
     ids = iter(issued)
     out: list[dict[str, Any]] = []
     for entry in body.get("entry") or []:
@@ -184,9 +195,7 @@ def transaction(
         source=addressing.source_of(body),
     )
     referral = done.referral
-    response = _response_bundle(
-        base, _responses(session, body, issued, packet, referral, created=done.created)
-    )
+    response = _response_bundle(base, _responses(session, body, issued, packet, done))
     response.headers["Location"] = f"{base}/Task/{referral.id}"
     if not done.created:
         response.headers["Idempotent-Replayed"] = "true"

@@ -26,15 +26,19 @@ def record(
     reason: str | None = None,
     actor: str | None = None,
     at: dt.datetime | None = None,
+    first: bool = False,
 ) -> ReferralEvent:
     """Append one step (at `at`, default now); `elapsed_seconds` is the time since the
-    previous step."""
-    last = session.execute(
-        select(ReferralEvent.seq, ReferralEvent.at)
-        .where(ReferralEvent.referral_id == referral.id)
-        .order_by(ReferralEvent.seq.desc())
-        .limit(1)
-    ).first()
+    previous step. `first`: the referral was created in this transaction, so this is its
+    first step (nothing to look up; written with the transaction's other rows)."""
+    last = None
+    if not first:
+        last = session.execute(
+            select(ReferralEvent.seq, ReferralEvent.at)
+            .where(ReferralEvent.referral_id == referral.id)
+            .order_by(ReferralEvent.seq.desc())
+            .limit(1)
+        ).first()
     now = at or utcnow()
     event = ReferralEvent(
         referral_id=referral.id,
@@ -50,7 +54,8 @@ def record(
         elapsed_seconds=int((now - last.at).total_seconds()) if last else None,
     )
     session.add(event)
-    session.flush()
+    if not first:
+        session.flush()
     return event
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent import service as consent_service
@@ -53,14 +54,15 @@ def resolve_service(session: Session, sr: dict[str, Any]) -> tuple[Service, Orga
             "referral.referred_to.service.reference).",
             "ServiceRequest.performer",
         )
-    service = session.get(Service, service_id)
+    row = session.execute(  # the service, its organisation and its endpoint at once
+        select(Service, Organisation, DirEndpoint)
+        .outerjoin(Organisation, Organisation.id == Service.owner_organisation_id)
+        .outerjoin(DirEndpoint, DirEndpoint.id == Service.endpoint_id)
+        .where(Service.id == service_id)
+    ).first()
+    service, org, endpoint = row if row is not None else (None, None, None)
     if service is None or service.moderation != Moderation.OK:
         raise invalid("No such service in the directory.", "ServiceRequest.performer")
-    org = (
-        session.get(Organisation, service.owner_organisation_id)
-        if service.owner_organisation_id
-        else None
-    )
     if org is None or org.status != OrgStatus.ACTIVE:
         raise invalid(
             "The organisation offering this service is not an active member of the network "
@@ -78,7 +80,6 @@ def resolve_service(session: Session, sr: dict[str, Any]) -> tuple[Service, Orga
             "directory describes.",
             "ServiceRequest.performer",
         )
-    endpoint = session.get(DirEndpoint, service.endpoint_id) if service.endpoint_id else None
     if endpoint is None or not endpoint.active:
         raise invalid(
             "This service has no electronic endpoint to deliver referrals to.",

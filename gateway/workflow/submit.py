@@ -17,6 +17,7 @@ from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import adapters
@@ -41,7 +42,7 @@ from gateway.workflow.models import (
 from kernel import audit
 from kernel.audit import Outcome
 from kernel.caller import Caller, CallerKind, Role
-from kernel.db import lock_key
+from kernel.db import lock_key, utcnow
 
 __all__ = [
     "HANDOVER_CODE",
@@ -69,6 +70,8 @@ class Submitted:
     referral: Referral
     created: bool
     withheld: tuple[str, ...] = ()
+    #: The packet as stored (minimised, addressed), when this call created the referral.
+    packet: dict[str, Any] | None = None
 
 
 def packet_context(referral_id: uuid.UUID) -> str:
@@ -123,7 +126,7 @@ class Routed:
 
 
 def _route(session: Session, caller: Caller, packet: Bundle) -> Routed:
-    data = adapters.packet_dict(packet)
+    data = adapters.packet_dict(packet)  # the one serialisation of the models: JSON on
     requests = routing.entries(data, "ServiceRequest")
     tasks = routing.entries(data, "Task")
     patients = routing.entries(data, "Patient")
@@ -141,7 +144,7 @@ def _route(session: Session, caller: Caller, packet: Bundle) -> Routed:
     consent = routing.consent_of(session, caller, sr)
     codes = {c.get("code") for c in (sr.get("code") or {}).get("coding", [])}
     kind = Kind.HANDOVER if HANDOVER_CODE in codes else Kind.REFERRAL
-    present = adapters.categories_present(packet)
+    present = adapters.categories_present(data)
     decided = consent_decision.decide(
         session,
         caller,
@@ -244,8 +247,7 @@ def submit(
             "(no data category may go to it for this purpose). Record or update the "
             "consent, or choose another provider."
         )
-    minimised, _report = adapters.minimise(packet, decided.permitted_categories)
-    stored = adapters.packet_dict(minimised)
+    stored, _report = adapters.minimise_json(data, decided.permitted_categories)
     withheld = sorted(c.value for c in present - decided.permitted_categories)
     draft = task.get("status") == Status.DRAFT.value
     referral = Referral(
@@ -269,17 +271,18 @@ def submit(
         categories=" ".join(sorted(c.value for c in decided.permitted_categories)),
         withheld=" ".join(withheld),
         service_codes=_service_codes(sr),
+        authored_on=utcnow(),
         packet=b"",
         idempotency_key=idempotency_key or None,
         request_digest=digest,
     )
-    lock_key(session, "referral.task", str(referral.id))
-    if session.get(Referral, referral.id) is not None:
-        raise routing.invalid("A referral with this Task id exists already.", "Task.id")
-    session.add(referral)
-    session.flush()
     address_packet(session, stored, referral, source)
-    seal_packet(session, referral, stored)
+    seal_packet(session, referral, stored)  # before the INSERT, which then carries it
+    session.add(referral)
+    try:
+        session.flush()
+    except IntegrityError:  # the hub issues Task ids (uuid4): a clash is not expected
+        raise routing.invalid("A referral with this Task id exists already.", "Task.id") from None
     _ensure_case(session, referral.client_id, caller.organisation_id)
     if kind is Kind.HANDOVER:
         thresholds = _thresholds(session, receiver.id)
@@ -295,7 +298,7 @@ def submit(
             )
         )
     history.record(
-        session, referral, caller, action="submitted", from_status=None, to_status=referral.status
+        session, referral, caller, action="submitted", to_status=referral.status, first=True
     )
     versions.store(session, referral)
     audit.record(
@@ -317,7 +320,7 @@ def submit(
     )
     if not draft:
         queue_referral(session, referral)
-    return Submitted(referral, created=True, withheld=tuple(withheld))
+    return Submitted(referral, created=True, withheld=tuple(withheld), packet=stored)
 
 
 def queue_referral(session: Session, referral: Referral) -> None:

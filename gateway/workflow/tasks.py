@@ -92,11 +92,11 @@ def build_referral(session: Session, message: OutgoingMessage) -> outgoing.Paylo
     if not decided.permit:
         cancel_for_consent(session, referral)
         raise outgoing.Cancelled("consent-revoked")
-    packet = content.open_packet(session, referral)
-    minimised, _ = adapters.minimise(
-        adapters.packet_from_dict(packet), decided.permitted_categories
-    )
-    bundle = adapters.packet_dict(minimised)
+    bundle = content.open_packet(session, referral)
+    stored = frozenset(referral.categories.split())
+    if not stored <= {c.value for c in decided.permitted_categories}:
+        # Consent narrowed since the packet was stored (minimised to `stored`): minimise again.
+        bundle, _ = adapters.minimise_json(bundle, decided.permitted_categories)
     task = fhir.task_resource(session, referral, with_outputs=False)
     for entry in bundle.get("entry", []):
         resource = entry.get("resource") or {}
