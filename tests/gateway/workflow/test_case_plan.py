@@ -411,7 +411,7 @@ def test_a_note_linked_to_a_goal_reaches_the_partner_only_with_case_notes_consen
         },
     )
     note = {
-        "contacted_at": f"{TODAY}T09:00:00Z",
+        "contacted_at": (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat(),
         "kind": "phone",
         "text": "She slept better this week and asks for a female counsellor.",
         "goal_ids": [goal["id"]],
